@@ -1,0 +1,38 @@
+package dev.knetty.dist;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The one entry point of the knetty jar: every component is a subcommand. */
+@Command(
+    name = "knetty",
+    mixinStandardHelpOptions = true,
+    versionProvider = Knetty.Version.class,
+    description = "Knetty: a serverless data plane for Kubernetes on Netty.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class Knetty implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command tree, shared by {@link #main} and tests. */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Knetty());
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Knetty.class.getPackage().getImplementationVersion();
+      return new String[] {"knetty " + (version == null ? "(development build)" : version)};
+    }
+  }
+}
