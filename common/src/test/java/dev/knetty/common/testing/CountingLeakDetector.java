@@ -22,6 +22,11 @@ public final class CountingLeakDetector<T> extends ResourceLeakDetector<T> {
     super(resourceType, samplingInterval);
   }
 
+  /** The constructor Netty's factory tries first; {@code maxActive} is unused by Netty too. */
+  public CountingLeakDetector(Class<?> resourceType, int samplingInterval, long maxActive) {
+    this(resourceType, samplingInterval);
+  }
+
   @Override
   protected void reportTracedLeak(String resourceType, String records) {
     REPORTS.add("LEAK of " + resourceType + ":" + records);
