@@ -109,6 +109,10 @@ final class AdminConnectionHandler extends ChannelInboundHandlerAdapter {
               ctx.alloc(),
               ctx.channel().eventLoop(),
               ctx.channel().remoteAddress());
+    } catch (IllegalArgumentException e) {
+      // A malformed percent-escape in the path or query.
+      rejectAndClose(ctx, e);
+      return;
     } finally {
       request.release();
     }

@@ -68,13 +68,7 @@ class AdminHttpServerTest {
         .get("/hello", r -> ok(r, "hello " + r.queryParameter("name")))
         .route(
             HttpMethod.POST, "/echo", r -> ok(r, r.bodyUtf8() + " " + r.queryParameters().get("x")))
-        .get(
-            "/slow",
-            r -> {
-              CompletableFuture<FullHttpResponse> later = new CompletableFuture<>();
-              parked.add(later);
-              return later;
-            })
+        .get("/slow", parking())
         .get(
             "/thread",
             r -> ok(r, r.eventLoop().inEventLoop() + " " + Thread.currentThread().getName()))
@@ -86,6 +80,21 @@ class AdminHttpServerTest {
             })
         .get("/fails", r -> CompletableFuture.failedFuture(new IllegalStateException("async bug")))
         .get("/null", r -> null);
+  }
+
+  /** A handler that answers when the test completes its future (see {@link #awaitParked()}). */
+  private AdminHandler parking() {
+    return r -> {
+      CompletableFuture<FullHttpResponse> later = new CompletableFuture<>();
+      parked.add(later);
+      return later;
+    };
+  }
+
+  /** A server on the test's loops with no routes yet. */
+  private AdminHttpServer.Builder bare() {
+    return AdminHttpServer.builder(AdminHttpServerConfig.of("127.0.0.1", 0))
+        .eventLoops(transport, group);
   }
 
   private int start(AdminHttpServer.Builder builder) {
@@ -111,6 +120,15 @@ class AdminHttpServerTest {
   private HttpResponse<String> get(int port, String path) throws Exception {
     return client.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(WAIT).build(),
+        BodyHandlers.ofString());
+  }
+
+  private HttpResponse<String> post(int port, String path, String body) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(WAIT)
+            .POST(BodyPublishers.ofString(body))
+            .build(),
         BodyHandlers.ofString());
   }
 
@@ -155,12 +173,7 @@ class AdminHttpServerTest {
   @Test
   void wrongMethodIs405WithAllow() throws Exception {
     int port = start();
-    HttpResponse<String> post =
-        client.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hello"))
-                .POST(BodyPublishers.ofString("x"))
-                .build(),
-            BodyHandlers.ofString());
+    HttpResponse<String> post = post(port, "/hello", "x");
     HttpResponse<String> get = get(port, "/echo");
 
     assertThat(post.statusCode()).isEqualTo(405);
@@ -174,12 +187,7 @@ class AdminHttpServerTest {
   @Test
   void postBodyAndQueryReachTheHandler() throws Exception {
     int port = start();
-    HttpResponse<String> r =
-        client.send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/echo?x=1&x=2"))
-                .POST(BodyPublishers.ofString("payload"))
-                .build(),
-            BodyHandlers.ofString());
+    HttpResponse<String> r = post(port, "/echo?x=1&x=2", "payload");
     assertThat(r.body()).isEqualTo("payload [1, 2]\n");
   }
 
@@ -222,15 +230,8 @@ class AdminHttpServerTest {
     AtomicBoolean helloRan = new AtomicBoolean();
     int port =
         start(
-            AdminHttpServer.builder(AdminHttpServerConfig.of("127.0.0.1", 0))
-                .eventLoops(transport, group)
-                .get(
-                    "/slow",
-                    r -> {
-                      CompletableFuture<FullHttpResponse> later = new CompletableFuture<>();
-                      parked.add(later);
-                      return later;
-                    })
+            bare()
+                .get("/slow", parking())
                 .get(
                     "/hello",
                     r -> {
@@ -300,7 +301,14 @@ class AdminHttpServerTest {
       assertThat(r.body()).startsWith("Bad Request: ");
       assertThat(raw.closedByServer()).isTrue();
     }
-    assertThat(rejected("bad_request")).isEqualTo(1);
+    try (RawHttp raw = new RawHttp(port)) {
+      raw.send("GET /hello?name=%zz HTTP/1.1\r\nHost: x\r\n\r\n");
+      RawHttp.Response r = raw.read();
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(r.body()).startsWith("Bad Request: ").contains("%zz");
+      assertThat(raw.closedByServer()).isTrue();
+    }
+    assertThat(rejected("bad_request")).isEqualTo(2);
   }
 
   @Test
@@ -446,24 +454,17 @@ class AdminHttpServerTest {
   }
 
   @Test
-  void serverThreadIsNotHeldByAWaitingHandler() throws Exception {
-    // One event loop; a parked request must not stop another connection from being served.
+  void aWaitingHandlerDoesNotHoldTheEventLoop() throws Exception {
+    // One event loop: a parked request must not stop another connection from being served.
     EventLoopGroup single = transport.newEventLoopGroup(1, "admin-single");
+    AdminHttpServer server =
+        AdminHttpServer.builder(AdminHttpServerConfig.of("127.0.0.1", 0))
+            .eventLoops(transport, single)
+            .get("/slow", parking())
+            .get("/hello", r -> ok(r, "still here"))
+            .build();
     try {
-      AtomicReference<AdminHttpServer> server = new AtomicReference<>();
-      server.set(
-          AdminHttpServer.builder(AdminHttpServerConfig.of("127.0.0.1", 0))
-              .eventLoops(transport, single)
-              .get(
-                  "/slow",
-                  r -> {
-                    CompletableFuture<FullHttpResponse> later = new CompletableFuture<>();
-                    parked.add(later);
-                    return later;
-                  })
-              .get("/hello", r -> ok(r, "still here"))
-              .build());
-      int port = server.get().start();
+      int port = server.start();
       CompletableFuture<HttpResponse<String>> slow =
           client.sendAsync(
               HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow")).build(),
@@ -475,19 +476,18 @@ class AdminHttpServerTest {
       }
       parkedSlow.complete(late("ok"));
       assertThat(slow.get(30, TimeUnit.SECONDS).body()).isEqualTo("ok\n");
-      server.get().close();
     } finally {
+      server.close();
       single.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
     }
   }
 
   @Test
-  void headerNamesAreAvailableToHandlers() throws Exception {
+  void requestHeadersReachTheHandler() throws Exception {
     AtomicReference<String> seen = new AtomicReference<>();
     int port =
         start(
-            AdminHttpServer.builder(AdminHttpServerConfig.of("127.0.0.1", 0))
-                .eventLoops(transport, group)
+            bare()
                 .get(
                     "/h",
                     r -> {
