@@ -14,8 +14,4 @@ public record RequestStatsReport(
     double averageConcurrency,
     double averageProxiedConcurrency,
     long requestCount,
-    long proxiedRequestCount) {
-
-  /** A window without requests. */
-  public static final RequestStatsReport EMPTY = new RequestStatsReport(0, 0, 0, 0);
-}
+    long proxiedRequestCount) {}
