@@ -16,4 +16,8 @@ public final class PipelineNames {
   public static final String HTTP_CLIENT_CODEC = "knetty.httpClientCodec";
   public static final String HTTP_AGGREGATOR = "knetty.httpAggregator";
   public static final String LOGGING = "knetty.logging";
+  public static final String SSL = "knetty.ssl";
+
+  // Autoscaler: the admission webhook.
+  public static final String WEBHOOK_HANDLER = "knetty.webhookHandler";
 }
