@@ -16,7 +16,7 @@ final class HttpsClients {
 
   private HttpsClients() {}
 
-  static HttpClient trusting(X509Certificate ca, ExecutorService executor) throws Exception {
+  static SSLContext sslContextTrusting(X509Certificate ca) throws Exception {
     KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
     trust.load(null, null);
     trust.setCertificateEntry("ca", ca);
@@ -25,8 +25,12 @@ final class HttpsClients {
     tmf.init(trust);
     SSLContext ssl = SSLContext.getInstance("TLS");
     ssl.init(null, tmf.getTrustManagers(), null);
+    return ssl;
+  }
+
+  static HttpClient trusting(X509Certificate ca, ExecutorService executor) throws Exception {
     return HttpClient.newBuilder()
-        .sslContext(ssl)
+        .sslContext(sslContextTrusting(ca))
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(Duration.ofSeconds(30))
         .executor(executor)

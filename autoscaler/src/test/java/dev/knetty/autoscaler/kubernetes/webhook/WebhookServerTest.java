@@ -2,6 +2,7 @@ package dev.knetty.autoscaler.kubernetes.webhook;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,7 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocket;
 import org.bouncycastle.asn1.sec.ECPrivateKey;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
@@ -238,6 +241,23 @@ class WebhookServerTest {
     HttpClient oldTrust = client(ca.certificate());
     assertThatThrownBy(() -> HttpsClients.get(oldTrust, port, "/healthz"))
         .isInstanceOf(SSLHandshakeException.class);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> registry.get("knetty.webhook.tls.handshake.failures").counter().count() >= 1.0);
+  }
+
+  @Test
+  void idleConnectionsAreClosed() throws Exception {
+    int port = start(Map.of("KNETTY_WEBHOOK_IDLE_TIMEOUT_SECONDS", "1"));
+    SSLContext ssl = HttpsClients.sslContextTrusting(ca.certificate());
+
+    try (SSLSocket socket = (SSLSocket) ssl.getSocketFactory().createSocket("127.0.0.1", port)) {
+      socket.setSoTimeout(60_000);
+      socket.startHandshake();
+      // Nothing is sent: the server closes the connection once it has been idle for 1 s.
+      assertThat(socket.getInputStream().read()).isEqualTo(-1);
+    }
   }
 
   @Test
