@@ -20,4 +20,9 @@ public final class PipelineNames {
 
   // Admin HTTP server.
   public static final String ADMIN_HANDLER = "knetty.adminHandler";
+
+  public static final String SSL = "knetty.ssl";
+
+  // Autoscaler: the admission webhook.
+  public static final String WEBHOOK_HANDLER = "knetty.webhookHandler";
 }
