@@ -30,9 +30,13 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link #upsert} creates a revision's decider (desired scale -1, excess burst capacity from
  *       the initial scale) and its 2-second tick, or applies a changed spec.
- *   <li>{@link #record} feeds a stat; it is cheap and safe from any thread (event loops): a short
- *       per-revision critical section adding into the buckets, no allocation, no I/O. A stat with
- *       concurrency for a revision last decided at 0 pokes an immediate evaluation.
+ *   <li>{@link #record} feeds a stat; it is cheap and safe from any thread (event loops): a map
+ *       lookup and a short per-revision critical section adding into the revision's sums of the
+ *       current second (the buckets are updated once per second, see {@link
+ *       RevisionDecider#record}); no allocation, no I/O. Stats of one revision arrive at the rate
+ *       of its reporters (pods and activators, once a second each), so its lock is rarely
+ *       contended, and nothing is shared between revisions. A stat with concurrency for a revision
+ *       last decided at 0 pokes an immediate evaluation.
  *   <li>Each valid evaluation whose desired scale or sign of excess burst capacity changed runs the
  *       KPA rules ({@link PodAutoscaler}), which talk to the {@link Scaler}; changed outcomes go to
  *       the {@link DecisionListener}s.

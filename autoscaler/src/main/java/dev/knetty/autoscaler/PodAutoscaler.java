@@ -304,8 +304,4 @@ final class PodAutoscaler {
   int activators() {
     return activators;
   }
-
-  int requestedReplicas() {
-    return requestedReplicas;
-  }
 }

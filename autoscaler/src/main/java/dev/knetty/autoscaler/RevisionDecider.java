@@ -31,6 +31,13 @@ public final class RevisionDecider {
   private long panicTime = NOT_PANICKING;
   private int maxPanicPods;
 
+  /** The second being coalesced by {@link #record}, and its sums. */
+  private boolean hasPending;
+
+  private long pendingSecond;
+  private double pendingConcurrency;
+  private double pendingRps;
+
   private boolean valid;
   private int desiredScale;
   private int excessBurstCapacity;
@@ -70,9 +77,31 @@ public final class RevisionDecider {
   /**
    * Records a stat at {@code nanos}: the reporter's concurrency and RPS minus their proxied parts
    * (those the activator already reported).
+   *
+   * <p>Consecutive stats of the same second are summed here and reach the buckets as one value when
+   * another second comes or the decider is evaluated: the buckets sum a second's values anyway, the
+   * order of seconds is kept, and a stat then costs a few additions on one object instead of four
+   * ring updates (what matters at a million stats a second).
    */
   public void record(long nanos, double concurrency, double rps) {
-    metrics.record(nanos, concurrency, rps);
+    long second = Math.floorDiv(nanos, TimedBuckets.NANOS_PER_SECOND);
+    if (second != pendingSecond || !hasPending) {
+      flush();
+      pendingSecond = second;
+      hasPending = true;
+    }
+    pendingConcurrency += concurrency;
+    pendingRps += rps;
+  }
+
+  /** Moves the coalesced second into the buckets. */
+  private void flush() {
+    if (hasPending) {
+      metrics.record(pendingSecond * TimedBuckets.NANOS_PER_SECOND, pendingConcurrency, pendingRps);
+      hasPending = false;
+      pendingConcurrency = 0;
+      pendingRps = 0;
+    }
   }
 
   /**
@@ -83,6 +112,7 @@ public final class RevisionDecider {
    */
   public void update(DeciderSpec newSpec, long nanos) {
     Objects.requireNonNull(newSpec, "newSpec");
+    flush();
     metrics.resize(newSpec, nanos);
     if (!newSpec.scaleDownDelay().equals(spec.scaleDownDelay())) {
       delayWindow = delayWindow(newSpec);
@@ -97,6 +127,7 @@ public final class RevisionDecider {
    * @return whether the result is valid; read it through the accessors or {@link #result()}
    */
   public boolean scale(long nanos, int readyPods) {
+    flush();
     if (readyPods < 0) {
       return invalid();
     }

@@ -6,7 +6,7 @@ import dev.knetty.common.config.AggregationAlgorithm;
 import dev.knetty.common.config.DeciderSpec;
 import dev.knetty.common.config.ScalingMetric;
 import java.time.Duration;
-import java.util.function.UnaryOperator;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -19,15 +19,16 @@ class RevisionDeciderTest {
 
   /** The spec of Knative's tests: 75 % utilization, rates of 10, threshold 2, 60 s window. */
   static DeciderSpec spec(double target, double tbc) {
-    return spec(target, tbc, b -> b);
+    return spec(target, tbc, b -> {});
   }
 
-  static DeciderSpec spec(double target, double tbc, UnaryOperator<Spec> edit) {
+  static DeciderSpec spec(double target, double tbc, Consumer<Spec> edit) {
     Spec s = new Spec();
     s.target = target;
     s.total = target / TARGET_UTILIZATION;
     s.tbc = tbc;
-    return edit.apply(s).build();
+    edit.accept(s);
+    return s.build();
   }
 
   /** A mutable DeciderSpec for tests. */
@@ -47,10 +48,6 @@ class RevisionDeciderTest {
     double maxScaleUpRate = 10;
     double maxScaleDownRate = 10;
     AggregationAlgorithm aggregation = AggregationAlgorithm.LINEAR;
-
-    Spec with(UnaryOperator<Spec> f) {
-      return f.apply(this);
-    }
 
     DeciderSpec build() {
       return new DeciderSpec(
@@ -96,13 +93,10 @@ class RevisionDeciderTest {
         spec(
             10,
             100,
-            s ->
-                s.with(
-                    b -> {
-                      b.panicThreshold = 100;
-                      b.scaleDownDelay = Duration.ofMinutes(5);
-                      return b;
-                    }));
+            b -> {
+              b.panicThreshold = 100;
+              b.scaleDownDelay = Duration.ofMinutes(5);
+            });
 
     @Test
     void simpleThenGradual() {
@@ -130,14 +124,11 @@ class RevisionDeciderTest {
           spec(
               10,
               100,
-              s ->
-                  s.with(
-                      b -> {
-                        b.panicThreshold = 100;
-                        b.scaleDownDelay = Duration.ofMinutes(5);
-                        b.reachable = false;
-                        return b;
-                      })),
+              b -> {
+                b.panicThreshold = 100;
+                b.scaleDownDelay = Duration.ofMinutes(5);
+                b.reachable = false;
+              }),
           T0 + 62 * S);
       expect(d, T0 + 62 * S, 0, 0, 0, 0);
     }
@@ -148,12 +139,9 @@ class RevisionDeciderTest {
           spec(
               10,
               100,
-              s ->
-                  s.with(
-                      b -> {
-                        b.panicThreshold = 100;
-                        return b;
-                      }));
+              b -> {
+                b.panicThreshold = 100;
+              });
       RevisionDecider d = new RevisionDecider(noDelay, T0, 0);
       expect(d, T0, 0, 40, 40, 4);
       // A one-slot window would keep 4 within the same two seconds; no window does not.
@@ -166,12 +154,9 @@ class RevisionDeciderTest {
           spec(
               10,
               100,
-              s ->
-                  s.with(
-                      b -> {
-                        b.panicThreshold = 100;
-                        return b;
-                      }));
+              b -> {
+                b.panicThreshold = 100;
+              });
       RevisionDecider d = new RevisionDecider(noDelay, T0, 0);
       d.update(spec, T0);
       expect(d, T0 + 2 * S, 0, 40, 40, 4);
@@ -209,17 +194,28 @@ class RevisionDeciderTest {
   }
 
   @Test
+  void sameSecondStatsAreSummedAndSecondsKeepTheirOrder() {
+    RevisionDecider d = new RevisionDecider(spec(10, 100), T0, 1);
+    d.record(T0 + 10 * S + S / 5, 5, 0);
+    d.record(T0 + 10 * S + S / 2, 5, 0);
+    d.record(T0 + 9 * S + S / 2, 3, 0); // late, within the window: its own bucket
+    d.record(T0 + 10 * S + 9 * S / 10, 1, 0);
+    d.record(T0 - 60 * S, 1000, 0); // a window older than the newest data: dropped
+    assertThat(d.scale(T0 + 11 * S, 1)).isTrue();
+    // Buckets 9 = 3 and 10 = 11: 14 over the 2 buckets since the first write.
+    assertThat(d.observedStable()).isEqualTo(7);
+    assertThat(d.observedPanic()).isEqualTo(7);
+  }
+
+  @Test
   void rpsMetricUsesRps() {
     DeciderSpec rps =
         spec(
             10,
             101,
-            s ->
-                s.with(
-                    b -> {
-                      b.metric = ScalingMetric.RPS;
-                      return b;
-                    }));
+            b -> {
+              b.metric = ScalingMetric.RPS;
+            });
     RevisionDecider d = new RevisionDecider(rps, T0, 1);
     d.record(T0, 1, 50);
     assertThat(d.scale(T0, 1)).isTrue();
@@ -293,12 +289,9 @@ class RevisionDeciderTest {
             spec(
                 10,
                 75,
-                s ->
-                    s.with(
-                        b -> {
-                          b.activationScale = 2;
-                          return b;
-                        })),
+                b -> {
+                  b.activationScale = 2;
+                }),
             T0,
             1);
     expect(d, T0, 1, 0, 0, 0, ebc(10, 75, 0, 1));
@@ -340,12 +333,9 @@ class RevisionDeciderTest {
             spec(
                 1,
                 1982,
-                s ->
-                    s.with(
-                        b -> {
-                          b.maxScaleUpRate = 1.1;
-                          return b;
-                        })),
+                b -> {
+                  b.maxScaleUpRate = 1.1;
+                }),
             T0,
             1),
         T0,
@@ -360,12 +350,9 @@ class RevisionDeciderTest {
             spec(
                 10,
                 1982,
-                s ->
-                    s.with(
-                        b -> {
-                          b.maxScaleDownRate = 1.1;
-                          return b;
-                        })),
+                b -> {
+                  b.maxScaleDownRate = 1.1;
+                }),
             T0,
             1),
         T0,
@@ -380,13 +367,10 @@ class RevisionDeciderTest {
             spec(
                 10,
                 1982,
-                s ->
-                    s.with(
-                        b -> {
-                          b.maxScaleDownRate = 1.1;
-                          b.reachable = false;
-                          return b;
-                        })),
+                b -> {
+                  b.maxScaleDownRate = 1.1;
+                  b.reachable = false;
+                }),
             T0,
             1),
         T0,
@@ -449,12 +433,9 @@ class RevisionDeciderTest {
         spec(
             1,
             71,
-            s ->
-                s.with(
-                    b -> {
-                      b.activatorCapacity = 21;
-                      return b;
-                    })),
+            b -> {
+              b.activatorCapacity = 21;
+            }),
         T0);
     expect(d, T0, 10, 100, 101, 100, ebc(1, 71, 101, 10));
   }
@@ -492,12 +473,9 @@ class RevisionDeciderTest {
                 spec(
                     10,
                     5,
-                    s ->
-                        s.with(
-                            b -> {
-                              b.initialScale = 3;
-                              return b;
-                            }))))
+                    b -> {
+                      b.initialScale = 3;
+                    })))
         .isEqualTo(35); // 3 x 13.33 - 5 = 35.0
   }
 

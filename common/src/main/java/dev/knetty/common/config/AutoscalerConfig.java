@@ -297,8 +297,7 @@ public record AutoscalerConfig(
           maxScaleLimit,
           podAutoscalerClass);
     } catch (ConfigException e) {
-      String raw = data.get(e.key());
-      throw raw == null ? e : e.withValue(raw);
+      throw e.asWritten(data);
     }
   }
 

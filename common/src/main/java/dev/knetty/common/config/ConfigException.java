@@ -59,8 +59,9 @@ public final class ConfigException extends IllegalArgumentException {
     return expected;
   }
 
-  /** The same problem reported with the value as the user wrote it. */
-  ConfigException withValue(String rawValue) {
-    return new ConfigException(key, rawValue, expected);
+  /** The same problem with the value as written in {@code data}, if it came from there. */
+  ConfigException asWritten(java.util.Map<String, String> data) {
+    String raw = data.get(key);
+    return raw == null ? this : new ConfigException(key, raw, expected);
   }
 }

@@ -87,8 +87,7 @@ public record RevisionDefaults(
     try {
       return new RevisionDefaults(timeout, maxTimeout, responseStart, idle, cc, ccMax, allowZero);
     } catch (ConfigException e) {
-      String raw = data.get(e.key());
-      throw raw == null ? e : e.withValue(raw);
+      throw e.asWritten(data);
     }
   }
 
