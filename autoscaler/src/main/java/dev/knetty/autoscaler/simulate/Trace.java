@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knetty.common.config.AutoscalerConfig;
 import dev.knetty.common.config.ConfigException;
 import dev.knetty.common.config.RevisionAnnotations;
+import dev.knetty.common.config.RevisionDefaults;
 import dev.knetty.common.config.RevisionScaling;
+import dev.knetty.common.config.RevisionSettings;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -133,6 +135,9 @@ record Trace(RevisionScaling scaling, List<Event> events) {
       }
     }
     try {
+      // containerConcurrency within container-concurrency-max-limit, as the webhook checks.
+      RevisionSettings.resolve(
+          RevisionDefaults.defaults(), containerConcurrency, null, null, null, null);
       AutoscalerConfig c = AutoscalerConfig.fromMap(config);
       return RevisionScaling.derive(
           c, RevisionAnnotations.parse(annotations, c), containerConcurrency, true);

@@ -77,6 +77,7 @@ class SimulateCommandTest {
         "invalid config | `{\"config\": {\"stable-window\": \"5s\"}}` | line 1: stable-window: 5s (expected: between 6s and 1h, whole seconds)",
         "invalid annotation | `{\"annotations\": {\"autoscaling.knative.dev/window\": \"1s\"}}` | line 1: autoscaling.knative.dev/window: 1s (expected: between 6s and 1h, whole seconds)",
         "bad containerConcurrency | `{\"containerConcurrency\": -1}` | line 1: containerConcurrency: -1 (expected: an integer >= 0)",
+        "containerConcurrency over the limit | `{\"containerConcurrency\": 1001}` | line 1: containerConcurrency: 1001 (expected: between 0 and container-concurrency-max-limit (1000))",
         "non-KPA class | `{\"annotations\": {\"autoscaling.knative.dev/class\": \"hpa.autoscaling.knative.dev\"}}` | line 1: autoscaling.knative.dev/class: hpa.autoscaling.knative.dev",
       })
   void badHeaders(String name, String header, String message) {

@@ -47,7 +47,9 @@ public final class ConfigMaps {
     } catch (IOException e) {
       if (e instanceof JsonProcessingException) {
         throw new ConfigException(
-            file.toString(), "unparsable YAML", "a YAML map or a ConfigMap manifest");
+            file.toString(),
+            "unparsable YAML (" + ((JsonProcessingException) e).getOriginalMessage() + ")",
+            "a YAML map or a ConfigMap manifest");
       }
       throw new UncheckedIOException("cannot read " + file, e);
     }

@@ -42,6 +42,7 @@ public record DeciderSpec(
     double maxScaleDownRate,
     AggregationAlgorithm aggregation) {
 
+  /** Checks the ranges every decider relies on. */
   public DeciderSpec {
     Objects.requireNonNull(metric, "metric");
     Objects.requireNonNull(stableWindow, "stableWindow");

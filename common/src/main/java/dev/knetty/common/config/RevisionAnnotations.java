@@ -94,6 +94,7 @@ public record RevisionAnnotations(
 
   private static final RevisionAnnotations NONE = parse(Map.of(), AutoscalerConfig.defaults());
 
+  /** Requires every component (empty when not annotated). */
   public RevisionAnnotations {
     Objects.requireNonNull(autoscalerClass, "autoscalerClass");
     Objects.requireNonNull(metric, "metric");

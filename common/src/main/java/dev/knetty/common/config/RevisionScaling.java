@@ -33,6 +33,7 @@ public record RevisionScaling(
   /** Knative's default {@code progress-deadline} ({@code config-deployment}). */
   public static final Duration DEFAULT_PROGRESS_DEADLINE = Duration.ofSeconds(600);
 
+  /** Checks the ranges the KPA relies on. */
   public RevisionScaling {
     Objects.requireNonNull(decider, "decider");
     Objects.requireNonNull(scaleToZeroGracePeriod, "scaleToZeroGracePeriod");

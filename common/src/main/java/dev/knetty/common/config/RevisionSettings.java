@@ -22,6 +22,7 @@ public record RevisionSettings(
   /** The user port when the revision names none. */
   public static final int DEFAULT_USER_PORT = 8080;
 
+  /** Checks the ranges that hold whatever the cluster defaults. */
   public RevisionSettings {
     if (containerConcurrency < 0) {
       throw new ConfigException(
