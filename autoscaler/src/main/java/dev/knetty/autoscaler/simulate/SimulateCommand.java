@@ -57,6 +57,9 @@ public final class SimulateCommand implements Callable<Integer> {
   /** Exit code of a bad trace. */
   public static final int BAD_INPUT = 2;
 
+  /** Exit code when the output file cannot be written. */
+  public static final int OUTPUT_FAILED = 1;
+
   @Spec CommandSpec spec;
 
   @Option(
@@ -75,7 +78,7 @@ public final class SimulateCommand implements Callable<Integer> {
   InputStream stdin = System.in;
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
     List<String> lines;
     try {
@@ -98,10 +101,16 @@ public final class SimulateCommand implements Callable<Integer> {
       PrintWriter out = spec.commandLine().getOut();
       out.print(decisions);
       out.flush();
-    } else {
-      Files.writeString(output, decisions, StandardCharsets.UTF_8);
+      return 0;
     }
-    return 0;
+    try {
+      Files.writeString(output, decisions, StandardCharsets.UTF_8);
+      return 0;
+    } catch (IOException e) {
+      err.println("output: cannot write " + output + ": " + e);
+      err.flush();
+      return OUTPUT_FAILED;
+    }
   }
 
   private List<String> readLines() throws IOException {
@@ -117,7 +126,7 @@ public final class SimulateCommand implements Callable<Integer> {
   }
 
   /** Runs a valid trace; one JSON line per tick. */
-  static String run(Trace trace) throws IOException {
+  static String run(Trace trace) {
     DeciderSpec spec = trace.scaling().decider();
     List<Trace.Event> events = trace.events();
     long start = Trace.EPOCH_SECONDS * 1_000_000_000L;
@@ -142,7 +151,11 @@ public final class SimulateCommand implements Callable<Integer> {
         case TICK:
         default:
           boolean valid = decider.scale(e.nanos(), ready);
-          write(json, out, e.t(), valid, decider, RevisionDecider.activators(spec, ready));
+          try {
+            write(json, out, e.t(), valid, decider, RevisionDecider.activators(spec, ready));
+          } catch (IOException impossible) { // a StringWriter does not fail
+            throw new UncheckedIOException(impossible);
+          }
           break;
       }
     }

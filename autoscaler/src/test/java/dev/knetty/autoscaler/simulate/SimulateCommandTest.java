@@ -121,6 +121,17 @@ class SimulateCommandTest {
   }
 
   @Test
+  void unwritableOutput() throws Exception {
+    Path in = dir.resolve("in.jsonl");
+    Files.writeString(in, HEADER + "\n");
+    Path outFile = dir.resolve("no-such-dir").resolve("out.jsonl");
+    assertThat(run("", "--input", in.toString(), "--output", outFile.toString()))
+        .isEqualTo(SimulateCommand.OUTPUT_FAILED);
+    assertThat(err.toString()).startsWith("output: cannot write ");
+    assertThat(err.toString().strip().lines()).hasSize(1);
+  }
+
+  @Test
   void missingInputFile() {
     assertThat(run("", "--input", dir.resolve("absent.jsonl").toString()))
         .isEqualTo(SimulateCommand.BAD_INPUT);
