@@ -25,7 +25,7 @@ final class DirectCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @CommandLine.Mixin ScenarioOptions scenario;
+  @CommandLine.Mixin ScenarioOptions options;
 
   @Option(names = "--rate", description = "Requests per second.")
   Double rate;
@@ -71,21 +71,24 @@ final class DirectCommand implements Callable<Integer> {
       description = "JVM options of the sample app, space separated (default: -Xmx256m ...).")
   String appJvmArgs;
 
-  DirectScenario.Config config() {
+  DirectScenario scenario() {
     DirectScenario.Config d = DirectScenario.Config.defaults();
     try {
-      return new DirectScenario.Config(
-          rate == null ? d.rate() : rate,
-          duration == null ? d.duration() : duration,
-          warmup == null ? d.warmup() : warmup,
-          sleep == null ? d.sleep() : sleep,
-          connections == null ? d.connections() : connections,
-          h2c ? LoadSpec.Protocol.H2C : d.protocol(),
-          timeout == null ? d.requestTimeout() : timeout,
-          p95Ceiling == null ? d.p95Ceiling() : p95Ceiling,
-          appJvmArgs == null
-              ? d.appJvmArgs()
-              : Arrays.stream(appJvmArgs.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList());
+      return new DirectScenario(
+          new DirectScenario.Config(
+              rate == null ? d.rate() : rate,
+              duration == null ? d.duration() : duration,
+              warmup == null ? d.warmup() : warmup,
+              sleep == null ? d.sleep() : sleep,
+              connections == null ? d.connections() : connections,
+              h2c ? LoadSpec.Protocol.H2C : d.protocol(),
+              timeout == null ? d.requestTimeout() : timeout,
+              p95Ceiling == null ? d.p95Ceiling() : p95Ceiling,
+              appJvmArgs == null
+                  ? d.appJvmArgs()
+                  : Arrays.stream(appJvmArgs.trim().split("\\s+"))
+                      .filter(s -> !s.isEmpty())
+                      .toList()));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }
@@ -93,6 +96,6 @@ final class DirectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return scenario.run(new DirectScenario(config()), spec);
+    return options.run(scenario(), spec);
   }
 }

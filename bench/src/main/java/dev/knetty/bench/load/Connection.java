@@ -2,6 +2,8 @@ package dev.knetty.bench.load;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
 
 /** A keep-alive connection of a {@link Lane}'s pool. Confined to the lane's event loop. */
 abstract class Connection {
@@ -19,7 +21,22 @@ abstract class Connection {
   }
 
   /** Connects; reports to {@link Lane#connected} or {@link Lane#connectFailed}. */
-  abstract void connect(Bootstrap bootstrap);
+  final void connect(Bootstrap bootstrap) {
+    ChannelFuture connected = bootstrap.handler(initializer()).connect();
+    channel = connected.channel();
+    connected.addListener(
+        f -> {
+          if (f.isSuccess()) {
+            open = true;
+            lane.connected(this);
+          } else {
+            lane.connectFailed(this, f.cause());
+          }
+        });
+  }
+
+  /** Sets up the connection's pipeline. */
+  abstract ChannelInitializer<Channel> initializer();
 
   /** Whether {@link #send} would start the exchange now. */
   abstract boolean canSend();

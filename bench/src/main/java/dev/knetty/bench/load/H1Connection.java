@@ -1,9 +1,7 @@
 package dev.knetty.bench.load;
 
 import dev.knetty.common.net.PipelineNames;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -27,29 +25,15 @@ final class H1Connection extends Connection {
   }
 
   @Override
-  void connect(Bootstrap bootstrap) {
-    ChannelFuture connected =
-        bootstrap
-            .handler(
-                new ChannelInitializer<Channel>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    ch.pipeline()
-                        .addLast(PipelineNames.HTTP_CLIENT_CODEC, new HttpClientCodec())
-                        .addLast(PipelineNames.LOAD_CLIENT, new Handler());
-                  }
-                })
-            .connect();
-    channel = connected.channel();
-    connected.addListener(
-        f -> {
-          if (f.isSuccess()) {
-            open = true;
-            lane.connected(this);
-          } else {
-            lane.connectFailed(this, f.cause());
-          }
-        });
+  ChannelInitializer<Channel> initializer() {
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        ch.pipeline()
+            .addLast(PipelineNames.HTTP_CLIENT_CODEC, new HttpClientCodec())
+            .addLast(PipelineNames.LOAD_CLIENT, new Handler());
+      }
+    };
   }
 
   @Override
@@ -88,13 +72,15 @@ final class H1Connection extends Connection {
         if (msg instanceof LastHttpContent) {
           Exchange exchange = current;
           current = null;
+          if (!keepAlive) {
+            open = false; // before completing: a closed loop must not reuse this connection
+            ctx.close();
+          }
           if (exchange != null) {
             lane.completed(exchange, status);
           }
           if (keepAlive) {
             lane.ready(H1Connection.this);
-          } else {
-            ctx.close();
           }
         }
       } finally {

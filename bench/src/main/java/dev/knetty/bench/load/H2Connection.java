@@ -1,9 +1,7 @@
 package dev.knetty.bench.load;
 
 import dev.knetty.common.net.PipelineNames;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -38,34 +36,20 @@ final class H2Connection extends Connection {
   }
 
   @Override
-  void connect(Bootstrap bootstrap) {
-    ChannelFuture connected =
-        bootstrap
-            .handler(
-                new ChannelInitializer<Channel>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    codec = Http2FrameCodecBuilder.forClient().build();
-                    ch.pipeline()
-                        .addLast(PipelineNames.HTTP2_FRAME_CODEC, codec)
-                        .addLast(
-                            PipelineNames.HTTP2_MULTIPLEX,
-                            // The server never opens streams to us.
-                            new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()))
-                        .addLast(PipelineNames.LOAD_CLIENT, new ConnectionHandler());
-                  }
-                })
-            .connect();
-    channel = connected.channel();
-    connected.addListener(
-        f -> {
-          if (f.isSuccess()) {
-            open = true;
-            lane.connected(this);
-          } else {
-            lane.connectFailed(this, f.cause());
-          }
-        });
+  ChannelInitializer<Channel> initializer() {
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        codec = Http2FrameCodecBuilder.forClient().build();
+        ch.pipeline()
+            .addLast(PipelineNames.HTTP2_FRAME_CODEC, codec)
+            .addLast(
+                PipelineNames.HTTP2_MULTIPLEX,
+                // The server never opens streams to us.
+                new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()))
+            .addLast(PipelineNames.LOAD_CLIENT, new ConnectionHandler());
+      }
+    };
   }
 
   @Override

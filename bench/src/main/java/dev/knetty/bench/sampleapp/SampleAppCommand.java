@@ -75,20 +75,22 @@ public final class SampleAppCommand implements Callable<Integer> {
 
   /** The settings these options describe. */
   SampleAppConfig config() {
-    SampleAppConfig defaults = SampleAppConfig.defaults();
+    SampleAppConfig.Builder builder =
+        SampleAppConfig.builder()
+            .host(host)
+            .port(port)
+            .workQueue(workQueue)
+            .maxSleep(maxSleep)
+            .maxBloatMb(maxBloatMb)
+            .shutdownGrace(shutdownGrace);
+    if (ioThreads != null) {
+      builder.ioThreads(ioThreads);
+    }
+    if (workThreads != null) {
+      builder.workThreads(workThreads);
+    }
     try {
-      return new SampleAppConfig(
-          host,
-          port,
-          ioThreads == null ? defaults.ioThreads() : ioThreads,
-          workThreads == null ? defaults.workThreads() : workThreads,
-          workQueue,
-          maxSleep,
-          defaults.maxPrime(),
-          maxBloatMb,
-          defaults.maxSseEvents(),
-          defaults.maxConcurrentStreams(),
-          shutdownGrace);
+      return builder.build();
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }

@@ -70,98 +70,84 @@ public record SampleAppConfig(
   }
 
   /**
-   * Listens on {@code 0.0.0.0:8080} with one event loop per core, half the cores for CPU work,
-   * sleeps up to 5 minutes (Knative's default revision timeout), primes up to 40,000,000 (the bound
-   * of Knative's image), bloat up to 128 MiB, and a 10 s shutdown grace.
+   * A builder starting from the defaults: {@code 0.0.0.0:8080}, one event loop per core, half the
+   * cores for CPU work (queue 1024), sleeps up to 5 minutes (Knative's default revision timeout),
+   * primes up to 40,000,000 (the bound of Knative's image), bloat up to 128 MiB, SSE up to 10,000
+   * events, 250 concurrent HTTP/2 streams (Go's default) and a 10 s shutdown grace.
    */
-  public static SampleAppConfig defaults() {
-    int cores = Runtime.getRuntime().availableProcessors();
-    return new SampleAppConfig(
-        "0.0.0.0",
-        8080,
-        cores,
-        Math.max(1, cores / 2),
-        1024,
-        Duration.ofMinutes(5),
-        40_000_000,
-        128,
-        10_000,
-        250,
-        Duration.ofSeconds(10));
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public SampleAppConfig withHost(String newHost) {
-    return new SampleAppConfig(
-        newHost,
-        port,
-        ioThreads,
-        workThreads,
-        workQueue,
-        maxSleep,
-        maxPrime,
-        maxBloatMb,
-        maxSseEvents,
-        maxConcurrentStreams,
-        shutdownGrace);
-  }
+  /** Builds a {@link SampleAppConfig}; {@link #build()} validates. */
+  public static final class Builder {
+    private String host = "0.0.0.0";
+    private int port = 8080;
+    private int ioThreads = Runtime.getRuntime().availableProcessors();
+    private int workThreads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    private int workQueue = 1024;
+    private Duration maxSleep = Duration.ofMinutes(5);
+    private int maxPrime = 40_000_000;
+    private int maxBloatMb = 128;
+    private int maxSseEvents = 10_000;
+    private int maxConcurrentStreams = 250;
+    private Duration shutdownGrace = Duration.ofSeconds(10);
 
-  public SampleAppConfig withPort(int newPort) {
-    return new SampleAppConfig(
-        host,
-        newPort,
-        ioThreads,
-        workThreads,
-        workQueue,
-        maxSleep,
-        maxPrime,
-        maxBloatMb,
-        maxSseEvents,
-        maxConcurrentStreams,
-        shutdownGrace);
-  }
+    private Builder() {}
 
-  public SampleAppConfig withIoThreads(int newIoThreads) {
-    return new SampleAppConfig(
-        host,
-        port,
-        newIoThreads,
-        workThreads,
-        workQueue,
-        maxSleep,
-        maxPrime,
-        maxBloatMb,
-        maxSseEvents,
-        maxConcurrentStreams,
-        shutdownGrace);
-  }
+    public Builder host(String value) {
+      host = value;
+      return this;
+    }
 
-  public SampleAppConfig withWork(int newWorkThreads, int newWorkQueue) {
-    return new SampleAppConfig(
-        host,
-        port,
-        ioThreads,
-        newWorkThreads,
-        newWorkQueue,
-        maxSleep,
-        maxPrime,
-        maxBloatMb,
-        maxSseEvents,
-        maxConcurrentStreams,
-        shutdownGrace);
-  }
+    public Builder port(int value) {
+      port = value;
+      return this;
+    }
 
-  public SampleAppConfig withShutdownGrace(Duration newShutdownGrace) {
-    return new SampleAppConfig(
-        host,
-        port,
-        ioThreads,
-        workThreads,
-        workQueue,
-        maxSleep,
-        maxPrime,
-        maxBloatMb,
-        maxSseEvents,
-        maxConcurrentStreams,
-        newShutdownGrace);
+    public Builder ioThreads(int value) {
+      ioThreads = value;
+      return this;
+    }
+
+    public Builder workThreads(int value) {
+      workThreads = value;
+      return this;
+    }
+
+    public Builder workQueue(int value) {
+      workQueue = value;
+      return this;
+    }
+
+    public Builder maxSleep(Duration value) {
+      maxSleep = value;
+      return this;
+    }
+
+    public Builder maxBloatMb(int value) {
+      maxBloatMb = value;
+      return this;
+    }
+
+    public Builder shutdownGrace(Duration value) {
+      shutdownGrace = value;
+      return this;
+    }
+
+    public SampleAppConfig build() {
+      return new SampleAppConfig(
+          host,
+          port,
+          ioThreads,
+          workThreads,
+          workQueue,
+          maxSleep,
+          maxPrime,
+          maxBloatMb,
+          maxSseEvents,
+          maxConcurrentStreams,
+          shutdownGrace);
+    }
   }
 }

@@ -46,16 +46,6 @@ public final class DirectScenario implements Scenario {
         throw new IllegalArgumentException(
             "sleep: " + GoDurations.format(sleep) + " (expected: 0-1m)");
       }
-      // Validates the load settings now rather than after the app has started.
-      loadSpec(
-          URI.create("http://127.0.0.1/"),
-          rate,
-          duration,
-          warmup,
-          sleep,
-          connections,
-          protocol,
-          requestTimeout);
       if (p95Ceiling.compareTo(sleep) < 0) {
         throw new IllegalArgumentException(
             "p95Ceiling: "
@@ -83,8 +73,13 @@ public final class DirectScenario implements Scenario {
 
   private final Config config;
 
+  /**
+   * @throws IllegalArgumentException if the load settings are invalid (checked now rather than
+   *     after the app has started)
+   */
   public DirectScenario(Config config) {
     this.config = Objects.requireNonNull(config, "config");
+    loadSpec(URI.create("http://127.0.0.1/"));
   }
 
   @Override
@@ -114,17 +109,7 @@ public final class DirectScenario implements Scenario {
     URI base = URI.create(ready.substring(SampleAppCommand.READY_PREFIX.length()).trim());
     context.awaitReady(base.resolve("/healthz"), Duration.ofSeconds(30));
 
-    LoadSpec spec =
-        loadSpec(
-            base,
-            config.rate(),
-            config.duration(),
-            config.warmup(),
-            config.sleep(),
-            config.connections(),
-            config.protocol(),
-            config.requestTimeout());
-    Phase phase = context.runPhase(spec, app);
+    Phase phase = context.runPhase(loadSpec(base), app);
     app.stop(ChildProcesses.STOP_GRACE);
 
     LoadResult result = phase.result();
@@ -142,23 +127,15 @@ public final class DirectScenario implements Scenario {
         name(), description(), List.of(phase), checks, List.of(latencyOverTime(result)));
   }
 
-  private static LoadSpec loadSpec(
-      URI app,
-      double rate,
-      Duration duration,
-      Duration warmup,
-      Duration sleep,
-      int connections,
-      LoadSpec.Protocol protocol,
-      Duration requestTimeout) {
-    return LoadSpec.builder(app.resolve("/?sleep=" + sleep.toMillis()))
+  private LoadSpec loadSpec(URI app) {
+    return LoadSpec.builder(app.resolve("/?sleep=" + config.sleep().toMillis()))
         .name("deployment")
-        .protocol(protocol)
-        .openLoop(rate)
-        .duration(duration)
-        .warmup(warmup)
-        .connections(connections)
-        .requestTimeout(requestTimeout)
+        .protocol(config.protocol())
+        .openLoop(config.rate())
+        .duration(config.duration())
+        .warmup(config.warmup())
+        .connections(config.connections())
+        .requestTimeout(config.requestTimeout())
         .build();
   }
 

@@ -166,6 +166,17 @@ class LoadGeneratorTest {
     }
   }
 
+  /** 50 requests per second for 200 ms. */
+  private LoadResult tenRequests(URI target, LoadSpec.Protocol protocol)
+      throws InterruptedException {
+    return generator.run(
+        LoadSpec.builder(target)
+            .protocol(protocol)
+            .openLoop(50)
+            .duration(Duration.ofMillis(200))
+            .build());
+  }
+
   @Test
   void countsRefusedConnections() throws Exception {
     int closedPort;
@@ -173,11 +184,7 @@ class LoadGeneratorTest {
       closedPort = socket.getLocalPort();
     }
     LoadResult result =
-        generator.run(
-            LoadSpec.builder(URI.create("http://127.0.0.1:" + closedPort + "/"))
-                .openLoop(50)
-                .duration(Duration.ofMillis(200))
-                .build());
+        tenRequests(URI.create("http://127.0.0.1:" + closedPort + "/"), LoadSpec.Protocol.HTTP_1_1);
     assertThat(result.errors()).containsOnlyKeys("connect_refused");
     assertThat(result.errors().get("connect_refused")).isCloseTo(10, within(1L));
     assertThat(result.successes()).isZero();
@@ -188,12 +195,7 @@ class LoadGeneratorTest {
   void countsStatusErrorsByCode() throws Exception {
     origin = TestOrigin.http1();
     origin.status(503);
-    LoadResult result =
-        generator.run(
-            LoadSpec.builder(origin.uri("/"))
-                .openLoop(50)
-                .duration(Duration.ofMillis(200))
-                .build());
+    LoadResult result = tenRequests(origin.uri("/"), LoadSpec.Protocol.HTTP_1_1);
     assertThat(result.errors()).isEqualTo(Map.of("status_503", result.requests()));
     assertThat(result.requests()).isCloseTo(10, within(1L));
     assertThat(result.successes()).isZero();
@@ -218,12 +220,7 @@ class LoadGeneratorTest {
   void countsResets() throws Exception {
     origin = TestOrigin.http1();
     origin.closeOnRequest();
-    LoadResult result =
-        generator.run(
-            LoadSpec.builder(origin.uri("/"))
-                .openLoop(50)
-                .duration(Duration.ofMillis(200))
-                .build());
+    LoadResult result = tenRequests(origin.uri("/"), LoadSpec.Protocol.HTTP_1_1);
     assertThat(result.errors()).isEqualTo(Map.of("reset", 10L));
   }
 
@@ -231,14 +228,31 @@ class LoadGeneratorTest {
   void resetsOverH2cAreCountedToo() throws Exception {
     origin = TestOrigin.h2c();
     origin.closeOnRequest();
+    LoadResult result = tenRequests(origin.uri("/"), LoadSpec.Protocol.H2C);
+    assertThat(result.errors()).isEqualTo(Map.of("reset", 10L));
+  }
+
+  @Test
+  void countsOtherErrors() throws Exception {
+    origin = TestOrigin.http1();
+    origin.garbage();
+    LoadResult result = tenRequests(origin.uri("/"), LoadSpec.Protocol.HTTP_1_1);
+    assertThat(result.errors()).isEqualTo(Map.of("other", 10L));
+  }
+
+  @Test
+  void closedLoopStopsAtMaxRequests() throws Exception {
+    origin = TestOrigin.http1();
     LoadResult result =
         generator.run(
             LoadSpec.builder(origin.uri("/"))
-                .protocol(LoadSpec.Protocol.H2C)
-                .openLoop(50)
-                .duration(Duration.ofMillis(200))
+                .closedLoop(2)
+                .connections(2)
+                .duration(Duration.ofMinutes(10))
+                .maxRequests(20)
                 .build());
-    assertThat(result.errors()).isEqualTo(Map.of("reset", 10L));
+    assertThat(result.requests()).isEqualTo(20);
+    assertThat(origin.received()).isEqualTo(20);
   }
 
   /** One held connection, two places in the queue: the rest fail at once. */

@@ -58,12 +58,12 @@ class SampleAppTest {
     }
   }
 
-  private static SampleAppConfig config() {
-    return SampleAppConfig.defaults()
-        .withHost("127.0.0.1")
-        .withPort(0)
-        .withIoThreads(1)
-        .withShutdownGrace(Duration.ofSeconds(1));
+  private static SampleAppConfig.Builder config() {
+    return SampleAppConfig.builder()
+        .host("127.0.0.1")
+        .port(0)
+        .ioThreads(1)
+        .shutdownGrace(Duration.ofSeconds(1));
   }
 
   private void start(SampleApp sampleApp) throws InterruptedException {
@@ -73,7 +73,7 @@ class SampleAppTest {
   }
 
   private void start() throws InterruptedException {
-    start(new SampleApp(config()));
+    start(new SampleApp(config().build()));
   }
 
   private URI uri(String path) {
@@ -334,7 +334,7 @@ class SampleAppTest {
     ExecutorService work = boundedExecutor(1, 8);
     CountDownLatch release = new CountDownLatch(1);
     work.execute(() -> awaitQuietly(release));
-    start(new SampleApp(config(), Transport.fromEnvironment(), work));
+    start(new SampleApp(config().build(), Transport.fromEnvironment(), work));
     CompletableFuture<H2cClient.Response> prime = getAsync(Protocol.HTTP_1_1, "/?prime=1000");
     await().atMost(TIMEOUT).until(() -> app.inFlight() == 1);
     assertThat(get(Protocol.HTTP_1_1, "/").status()).isEqualTo(200);
@@ -350,7 +350,7 @@ class SampleAppTest {
     CountDownLatch release = new CountDownLatch(1);
     work.execute(() -> awaitQuietly(release)); // occupies the thread
     work.execute(() -> awaitQuietly(release)); // fills the queue
-    start(new SampleApp(config(), Transport.fromEnvironment(), work));
+    start(new SampleApp(config().build(), Transport.fromEnvironment(), work));
     try {
       H2cClient.Response response = get(Protocol.HTTP_1_1, "/?bloat=1");
       assertThat(response.status()).isEqualTo(503);
@@ -365,7 +365,7 @@ class SampleAppTest {
       value = Protocol.class,
       names = {"HTTP_1_1", "H2C_PRIOR_KNOWLEDGE"})
   void closeLetsRequestsInFlightFinishThenRefusesConnections(Protocol protocol) throws Exception {
-    start(new SampleApp(config().withShutdownGrace(TIMEOUT)));
+    start(new SampleApp(config().shutdownGrace(TIMEOUT).build()));
     CompletableFuture<H2cClient.Response> sleeping = getAsync(protocol, "/?sleep=300");
     await().atMost(TIMEOUT).until(() -> app.inFlight() == 1);
     CompletableFuture<Void> closed = CompletableFuture.runAsync(app::close);

@@ -2,6 +2,7 @@ package dev.knetty.bench.testing;
 
 import dev.knetty.common.http.TextResponses;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -21,6 +22,7 @@ import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +48,7 @@ public final class TestOrigin implements AutoCloseable {
   private volatile int status = 200;
   private volatile boolean holding;
   private volatile boolean closeOnRequest;
+  private volatile boolean garbage;
 
   private TestOrigin(boolean h2c) throws InterruptedException {
     server =
@@ -128,6 +131,11 @@ public final class TestOrigin implements AutoCloseable {
     closeOnRequest = true;
   }
 
+  /** Answer with bytes that are not HTTP. */
+  public void garbage() {
+    garbage = true;
+  }
+
   public long received() {
     return received.get();
   }
@@ -172,6 +180,13 @@ public final class TestOrigin implements AutoCloseable {
         }
         if (closeOnRequest) {
           ctx.channel().close();
+          return;
+        }
+        if (garbage) {
+          // From the head of the pipeline, past the HTTP encoder.
+          ctx.pipeline()
+              .firstContext()
+              .writeAndFlush(Unpooled.copiedBuffer("garbage\r\n\r\n", StandardCharsets.US_ASCII));
           return;
         }
         maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
