@@ -104,7 +104,7 @@ public final class SampleApp implements AutoCloseable {
               .bind(new InetSocketAddress(config.host(), config.port()))
               .sync()
               .channel();
-    } catch (InterruptedException | RuntimeException e) {
+    } catch (Exception e) { // includes bind failures, which Netty throws sneakily
       close();
       throw e;
     }

@@ -98,11 +98,29 @@ public final class SampleAppCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    SampleApp app = new SampleApp(config());
-    int bound = app.start();
+    SampleAppConfig config = config();
+    SampleApp app = new SampleApp(config);
+    int bound;
+    try {
+      bound = app.start();
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) { // Netty's bind failures are (sneakily thrown) IOExceptions
+      spec.commandLine()
+          .getErr()
+          .println(
+              "sample-app: cannot listen on "
+                  + config.host()
+                  + ":"
+                  + config.port()
+                  + " ("
+                  + e.getMessage()
+                  + ")");
+      return 1;
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(app::close, "sample-app-shutdown"));
     PrintWriter out = spec.commandLine().getOut();
-    out.println(READY_PREFIX + "http://" + host + ":" + bound);
+    out.println(READY_PREFIX + "http://" + config.host() + ":" + bound);
     out.flush();
     app.awaitClosed();
     return 0;

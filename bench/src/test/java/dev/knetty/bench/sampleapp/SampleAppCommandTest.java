@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -48,6 +50,20 @@ class SampleAppCommandTest {
     assertThat(run("--work-queue=0")).contains("workQueue: 0 (expected: > 0)");
     assertThat(run("--max-sleep=soon")).contains("duration: soon");
     assertThat(run("--port=70000")).contains("port: 70000 (expected: 0-65535)");
+  }
+
+  @Test
+  void aBusyPortIsAClearError() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      StringWriter err = new StringWriter();
+      int exit =
+          new CommandLine(new SampleAppCommand())
+              .setErr(new PrintWriter(err))
+              .execute("--host=127.0.0.1", "--port=" + taken.getLocalPort());
+      assertThat(exit).isEqualTo(1);
+      assertThat(err.toString())
+          .startsWith("sample-app: cannot listen on 127.0.0.1:" + taken.getLocalPort());
+    }
   }
 
   private static String run(String... args) {
