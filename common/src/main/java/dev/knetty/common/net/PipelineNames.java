@@ -25,4 +25,16 @@ public final class PipelineNames {
 
   // Autoscaler: the admission webhook.
   public static final String WEBHOOK_HANDLER = "knetty.webhookHandler";
+
+  // HTTP/2 over cleartext (prior knowledge and Upgrade: h2c) and websockets.
+  public static final String H2C_UPGRADE = "knetty.h2cUpgrade";
+  public static final String HTTP2_FRAME_CODEC = "knetty.http2FrameCodec";
+  public static final String HTTP2_MULTIPLEX = "knetty.http2Multiplex";
+  public static final String HTTP2_STREAM_CODEC = "knetty.http2StreamCodec";
+  public static final String WEBSOCKET_PROTOCOL = "knetty.webSocketProtocol";
+
+  // bench: the sample app and the load generator.
+  public static final String SAMPLE_APP = "knetty.sampleApp";
+  public static final String WEBSOCKET_ECHO = "knetty.webSocketEcho";
+  public static final String LOAD_CLIENT = "knetty.loadClient";
 }

@@ -1,0 +1,174 @@
+package dev.knetty.bench.proc;
+
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Samples a Linux process's CPU time and resident set from {@code /proc} at a fixed interval, on
+ * its own daemon thread, so peaks between the start and the end of a run are seen. Works for any
+ * process this user may read, e.g. a child process a scenario started.
+ *
+ * <p>CPU times in {@code /proc/<pid>/stat} are in clock ticks; the tick rate comes from {@code
+ * getconf CLK_TCK}, or is assumed to be 100 (the value on every mainstream Linux) if that fails.
+ */
+public final class ProcessSampler implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ProcessSampler.class);
+
+  /** Ticks per second of {@code /proc} CPU times. */
+  static final long CLOCK_TICKS = clockTicks();
+
+  private final long pid;
+  private final Path stat;
+  private final Path status;
+  private final ScheduledExecutorService timer;
+  private final long firstCpuTicks;
+  private long lastCpuTicks;
+  private long peakRss;
+  private long maxRss;
+  private int samples;
+  private boolean stopped;
+
+  private ProcessSampler(long pid, Duration interval) {
+    this.pid = pid;
+    this.stat = Path.of("/proc", Long.toString(pid), "stat");
+    this.status = Path.of("/proc", Long.toString(pid), "status");
+    try {
+      firstCpuTicks = cpuTicks(Files.readString(stat));
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "pid " + pid + ": cannot read " + stat + " (expected: a running Linux process)", e);
+    }
+    lastCpuTicks = firstCpuTicks;
+    sample();
+    timer =
+        Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("proc-sampler", true));
+    timer.scheduleAtFixedRate(
+        this::sample, interval.toNanos(), interval.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Starts sampling {@code pid} every {@code interval}.
+   *
+   * @throws UncheckedIOException if the process's {@code /proc} entry cannot be read
+   */
+  public static ProcessSampler start(long pid, Duration interval) {
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException("interval: " + interval + " (expected: > 0)");
+    }
+    return new ProcessSampler(pid, interval);
+  }
+
+  /** Whether this system has a {@code /proc} to sample. */
+  public static boolean isSupported() {
+    return Files.isReadable(Path.of("/proc/self/stat"));
+  }
+
+  private synchronized void sample() {
+    if (stopped) {
+      return;
+    }
+    try {
+      lastCpuTicks = cpuTicks(Files.readString(stat));
+      List<String> lines = Files.readAllLines(status, StandardCharsets.UTF_8);
+      peakRss = Math.max(peakRss, kilobytes(lines, "VmHWM:") * 1024);
+      maxRss = Math.max(maxRss, kilobytes(lines, "VmRSS:") * 1024);
+      samples++;
+    } catch (IOException | RuntimeException e) {
+      // The process has exited (or its entry is unreadable): keep what we have.
+      LOG.debug("pid {}: sampling stopped", pid, e);
+      stopped = true;
+    }
+  }
+
+  /** Takes a sample now and returns the usage so far. */
+  public synchronized ProcessUsage snapshot() {
+    sample();
+    return usage();
+  }
+
+  /** Takes a last sample, stops sampling and returns the usage. */
+  public ProcessUsage stop() {
+    ProcessUsage usage = snapshot();
+    close();
+    return usage;
+  }
+
+  private synchronized ProcessUsage usage() {
+    return new ProcessUsage(
+        pid,
+        (lastCpuTicks - firstCpuTicks) / (double) CLOCK_TICKS,
+        lastCpuTicks / (double) CLOCK_TICKS,
+        peakRss,
+        maxRss,
+        samples,
+        CLOCK_TICKS);
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      stopped = true;
+    }
+    timer.shutdownNow();
+  }
+
+  /**
+   * utime + stime (fields 14 and 15) of a {@code /proc/<pid>/stat} line. The command name (field 2)
+   * is in parentheses and may itself contain spaces and parentheses, so fields are counted from the
+   * last ')'.
+   */
+  static long cpuTicks(String statLine) {
+    int end = statLine.lastIndexOf(')');
+    if (end < 0) {
+      throw new IllegalArgumentException("stat: '" + statLine + "' (expected: pid (comm) ...)");
+    }
+    String[] fields = statLine.substring(end + 2).trim().split(" +");
+    // fields[0] is field 3 (state), so field n is fields[n - 3].
+    return Long.parseLong(fields[14 - 3]) + Long.parseLong(fields[15 - 3]);
+  }
+
+  /** The value of a {@code Name: 123 kB} line of {@code /proc/<pid>/status}; 0 if absent. */
+  static long kilobytes(List<String> statusLines, String name) {
+    for (String line : statusLines) {
+      if (line.startsWith(name)) {
+        String value = line.substring(name.length()).trim();
+        int space = value.indexOf(' ');
+        return Long.parseLong(space < 0 ? value : value.substring(0, space));
+      }
+    }
+    return 0;
+  }
+
+  private static long clockTicks() {
+    try {
+      Process getconf = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+      try (BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(getconf.getInputStream(), StandardCharsets.US_ASCII))) {
+        String line = out.readLine();
+        if (getconf.waitFor(10, TimeUnit.SECONDS) && getconf.exitValue() == 0 && line != null) {
+          return Long.parseLong(line.trim());
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      LOG.debug("getconf CLK_TCK failed; assuming 100 ticks per second", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 100;
+  }
+}
