@@ -1,5 +1,8 @@
 package dev.knetty.dist;
 
+import dev.knetty.autoscaler.simulate.SimulateCommand;
+import dev.knetty.bench.BenchCommand;
+import dev.knetty.bench.sampleapp.SampleAppCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +12,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Knetty.Version.class,
     description = "Knetty: a serverless data plane for Kubernetes on Netty.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {
+      SimulateCommand.class,
+      SampleAppCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Knetty implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
