@@ -16,4 +16,9 @@ public final class PipelineNames {
   public static final String HTTP_CLIENT_CODEC = "knetty.httpClientCodec";
   public static final String HTTP_AGGREGATOR = "knetty.httpAggregator";
   public static final String LOGGING = "knetty.logging";
+
+  // KMP, the metrics protocol (dev.knetty.common.kmp).
+  public static final String KMP_FRAME_DECODER = "knetty.kmpFrameDecoder";
+  public static final String KMP_FRAME_ENCODER = "knetty.kmpFrameEncoder";
+  public static final String KMP_CONNECTION = "knetty.kmpConnection";
 }
