@@ -267,9 +267,9 @@ public final class KmpClient implements AutoCloseable {
     }
     state = State.CONNECTING;
     String host = config.host();
-    if (NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host)) {
-      connectTo(
-          new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(host), config.port()));
+    InetAddress literal = NetUtil.createInetAddressFromIpAddressString(host);
+    if (literal != null) {
+      connectTo(new InetSocketAddress(literal, config.port()));
       return;
     }
     // A name lookup blocks: never on the event loop.

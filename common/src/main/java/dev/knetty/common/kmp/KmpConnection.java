@@ -27,6 +27,7 @@ abstract class KmpConnection extends ChannelInboundHandlerAdapter {
 
   ChannelHandlerContext ctx;
   private ScheduledFuture<?> handshakeTimer;
+  private long readerIdleMillis;
   private volatile Hello peerHello;
   private CloseReason closeReason;
   private String closeDetail;
@@ -119,12 +120,12 @@ abstract class KmpConnection extends ChannelInboundHandlerAdapter {
     handshakeTimer.cancel(false);
     encoder.limitTo(hello);
     // Never expect the peer to be heard from more often than it promised.
-    long readerIdle = Math.max(idleTimeoutMillis, 2L * hello.heartbeatIntervalMillis());
+    readerIdleMillis = Math.max(idleTimeoutMillis, 2L * hello.heartbeatIntervalMillis());
     ctx.pipeline()
         .addFirst(
             PipelineNames.IDLE_STATE,
             new IdleStateHandler(
-                false, readerIdle, heartbeatIntervalMillis, 0, TimeUnit.MILLISECONDS));
+                false, readerIdleMillis, heartbeatIntervalMillis, 0, TimeUnit.MILLISECONDS));
     peerHello = hello;
     onHandshake(hello);
   }
@@ -136,7 +137,7 @@ abstract class KmpConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     if (((IdleStateEvent) evt).state() == IdleState.READER_IDLE) {
-      fail(CloseReason.IDLE_TIMEOUT, "nothing received within the idle timeout");
+      fail(CloseReason.IDLE_TIMEOUT, "nothing received for " + readerIdleMillis + " ms");
     } else if (ctx.channel().isWritable()) {
       // A reader that does not read gets no heartbeats piled up in its buffer.
       ctx.writeAndFlush(Heartbeat.INSTANCE);

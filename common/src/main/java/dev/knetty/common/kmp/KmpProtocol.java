@@ -18,7 +18,7 @@ public final class KmpProtocol {
   public static final int MAGIC = 0x4B4D5021;
 
   /** The default TCP port of the autoscaler's KMP server. */
-  public static final int DEFAULT_PORT = 8090;
+  public static final int DEFAULT_PORT = 9095;
 
   /** The default and the smallest allowed maximum frame length, 4-byte length prefix included. */
   public static final int DEFAULT_MAX_FRAME_LENGTH = 1 << 20;

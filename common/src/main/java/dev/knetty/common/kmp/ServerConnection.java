@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.SocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -171,19 +172,24 @@ final class ServerConnection extends KmpConnection implements KmpPeer {
     if (pending.isEmpty() || peerHello() == null || !ctx.channel().isWritable()) {
       return;
     }
-    List<Decision> decisions = new ArrayList<>();
-    List<RevisionKey> removed = new ArrayList<>();
+    // Take only what is still the latest (a concurrent replacement stays for the next flush).
+    // The iteration may meet a key again after a concurrent put: the later value is the newer.
+    Map<RevisionKey, Object> taken = new HashMap<>();
     for (Map.Entry<RevisionKey, Object> entry : pending.entrySet()) {
-      Object value = entry.getValue();
-      // Only take what is still the latest; a replacement stays for the next flush.
-      if (pending.remove(entry.getKey(), value)) {
-        if (value == REMOVED) {
-          removed.add(entry.getKey());
-        } else {
-          decisions.add((Decision) value);
-        }
+      if (pending.remove(entry.getKey(), entry.getValue())) {
+        taken.put(entry.getKey(), entry.getValue());
       }
     }
+    List<Decision> decisions = new ArrayList<>(taken.size());
+    List<RevisionKey> removed = new ArrayList<>();
+    taken.forEach(
+        (revision, value) -> {
+          if (value == REMOVED) {
+            removed.add(revision);
+          } else {
+            decisions.add((Decision) value);
+          }
+        });
     if (!decisions.isEmpty() || !removed.isEmpty()) {
       ctx.writeAndFlush(new Decisions(decisions, removed));
     }

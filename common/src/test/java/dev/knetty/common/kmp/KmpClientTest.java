@@ -162,12 +162,11 @@ class KmpClientTest extends KmpNetworkTest {
     for (int i = 1; i <= 1000; i++) {
       client.send(StatBatch.of(KmpTesting.stat(KmpTesting.HELLO, ACTIVATOR_POD, T0 + i, i, i)));
     }
-    assertThat(client.replacedBatches() - replacedBefore).isGreaterThanOrEqualTo(999);
     // Nothing queued up: Netty holds at most the batch that made it unwritable.
     long pendingBytes = client.channel().unsafe().outboundBuffer().totalPendingWriteBytes();
     assertThat(pendingBytes).isLessThan(highWaterMark + 1_000_000L);
 
-    // The server reads again: what was in flight, then only the newest batch.
+    // The server reads again: what was in flight, then the newest batch.
     List<Long> markers = new ArrayList<>();
     while (!markers.contains(T0 + 1000)) {
       KmpMessage message = server.receive();
@@ -178,7 +177,11 @@ class KmpClientTest extends KmpNetworkTest {
         }
       }
     }
-    assertThat(markers).containsExactly(T0 + 1000);
+    // Each of the 1000 batches was either replaced or written (a kernel buffer that grows may
+    // take a few); the one pending filler batch may have been replaced too.
+    long replaced = client.replacedBatches() - replacedBefore;
+    assertThat(markers).hasSizeLessThan(50).endsWith(T0 + 1000);
+    assertThat(replaced + markers.size()).isBetween(1000L, 1001L);
   }
 
   @Test

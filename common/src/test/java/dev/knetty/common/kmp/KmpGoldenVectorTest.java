@@ -12,12 +12,17 @@ import static dev.knetty.common.kmp.KmpTesting.hex;
 import static dev.knetty.common.kmp.KmpTesting.vector;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The golden vectors of {@code src/test/resources/kmp} (also in docs/protocol.md), both ways:
@@ -85,6 +90,29 @@ class KmpGoldenVectorTest {
   void aNewerMinorDecodesToWhatItsOlderSelfWouldSay() {
     // Unknown frame type, unknown record, unknown presence bit, trailing fields: all skipped.
     assertThat(decode(vector("newer-minor"))).isEqualTo(newerMinorMessages());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "hello",
+        "hello-ack",
+        "error-unsupported-version",
+        "heartbeat",
+        "stats",
+        "stats-queue-proxy",
+        "decisions",
+        "newer-minor",
+        "newer-minor-as-1.0"
+      })
+  void theSpecificationShowsTheSameBytes(String name) throws Exception {
+    String spec = Files.readString(Path.of("..", "docs", "protocol.md"));
+    Matcher block =
+        Pattern.compile(
+                "### `" + Pattern.quote(name) + "\\.hex`\\n.*?```\\n(.*?)```", Pattern.DOTALL)
+            .matcher(spec);
+    assertThat(block.find()).as("docs/protocol.md shows %s.hex", name).isTrue();
+    assertThat(hex(KmpTesting.parseHex(block.group(1)))).isEqualTo(hex(vector(name)));
   }
 
   @Test

@@ -60,7 +60,7 @@ class KmpRecordsTest {
     assertThat(server.heartbeatInterval()).isEqualTo(Duration.ofSeconds(5));
     assertThat(server.idleTimeout()).isEqualTo(Duration.ofSeconds(15));
     KmpClientConfig client =
-        KmpClientConfig.builder("autoscaler.knative-serving", 8090, Role.ACTIVATOR, "a-0", "")
+        KmpClientConfig.builder("autoscaler.knative-serving", 9095, Role.ACTIVATOR, "a-0", "")
             .build();
     assertThat(client.reconnectBackoff()).isEqualTo(Backoff.DEFAULT);
     assertThat(client.logInterval()).isEqualTo(Duration.ofSeconds(30));

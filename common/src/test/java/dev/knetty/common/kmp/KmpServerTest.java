@@ -238,6 +238,61 @@ class KmpServerTest extends KmpNetworkTest {
   }
 
   @Test
+  void whileAClientDoesNotReadTheLatestDecisionPerRevisionWins() throws Exception {
+    KmpServer server =
+        server(
+            serverConfig()
+                .slowReaderTimeout(Duration.ofMinutes(1))
+                .writeBufferWaterMarks(1024, 2048)
+                .build(),
+            events);
+    RawPeer client = rawClient(server.localAddress(), 4096);
+    client.handshake(Hello.of(Role.ACTIVATOR, "activator", "", 60_000, 1 << 20, 1));
+    eventually().until(() -> events.peer("activator") != null);
+    ServerConnection peer = (ServerConnection) events.peer("activator");
+
+    // Fill the buffers until the connection stays unwritable.
+    AtomicInteger round = new AtomicInteger();
+    eventually()
+        .until(
+            () -> {
+              peer.send(manyDecisions(2_000, round.incrementAndGet()));
+              return !peer.ctx.channel().isWritable();
+            });
+    for (int i = 1; i <= 1000; i++) {
+      peer.send(Decisions.of(new Decision(KmpTesting.HELLO, i, 0, 2, 0, 10)));
+    }
+    peer.send(Decisions.of(new Decision(KmpTesting.WORLD, 1, 0, 2, 0, 10)));
+    peer.send(new Decisions(List.of(), List.of(KmpTesting.WORLD)));
+
+    // The client reads again: what was in flight, then the latest entry per revision.
+    List<Integer> helloScales = new ArrayList<>();
+    List<KmpMessage> worldNews = new ArrayList<>();
+    while (!helloScales.contains(1000)) {
+      KmpMessage message = client.receive();
+      if (message instanceof Decisions) {
+        Decisions decisions = (Decisions) message;
+        for (Decision decision : decisions.decisions()) {
+          if (decision.revision().equals(KmpTesting.HELLO)) {
+            helloScales.add(decision.desiredScale());
+          } else if (decision.revision().equals(KmpTesting.WORLD)) {
+            worldNews.add(decisions);
+          }
+        }
+        if (decisions.removed().contains(KmpTesting.WORLD)) {
+          worldNews.add(decisions);
+        }
+      }
+    }
+    // A kernel buffer that grows may take a few of them; the rest were replaced while pending.
+    assertThat(helloScales).hasSizeLessThan(50).endsWith(1000);
+    assertThat(worldNews)
+        .last()
+        .extracting(m -> ((Decisions) m).removed())
+        .isEqualTo(List.of(KmpTesting.WORLD));
+  }
+
+  @Test
   void connectionsBeyondTheLimitAreRefused() throws Exception {
     KmpServer server = server(serverConfig().maxConnections(1).build(), events);
     RawPeer first = rawClient(server.localAddress(), 0);

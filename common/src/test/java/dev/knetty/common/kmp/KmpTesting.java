@@ -55,15 +55,20 @@ final class KmpTesting {
       if (in == null) {
         throw new IllegalArgumentException("no vector " + name);
       }
-      StringBuilder hex = new StringBuilder();
-      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-        int comment = line.indexOf('#');
-        hex.append((comment >= 0 ? line.substring(0, comment) : line).replaceAll("\\s", ""));
-      }
-      return ByteBufUtil.decodeHexDump(hex);
+      return parseHex(new String(in.readAllBytes(), StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Hex pairs, with {@code #} comments to the end of a line and whitespace ignored. */
+  static byte[] parseHex(String text) {
+    StringBuilder hex = new StringBuilder();
+    for (String line : text.split("\n")) {
+      int comment = line.indexOf('#');
+      hex.append((comment >= 0 ? line.substring(0, comment) : line).replaceAll("\\s", ""));
+    }
+    return ByteBufUtil.decodeHexDump(hex);
   }
 
   /** Encodes {@code messages} with one encoder (one connection direction) into bytes. */
