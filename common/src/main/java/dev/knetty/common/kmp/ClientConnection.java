@@ -8,10 +8,11 @@ final class ClientConnection extends KmpConnection {
   private final KmpClient client;
   private final Hello hello;
 
-  ClientConnection(KmpClient client, KmpClientConfig config, KmpEncoder encoder, Hello hello) {
+  ClientConnection(KmpClient client, KmpClientConfig config, Hello hello) {
     super(
-        encoder,
         client.problemLog(),
+        config.maxFrameLength(),
+        config.maxDictionaryEntries(),
         config.handshakeTimeout(),
         config.heartbeatInterval(),
         config.idleTimeout());

@@ -1,6 +1,5 @@
 package dev.knetty.common.kmp;
 
-import dev.knetty.common.net.PipelineNames;
 import dev.knetty.common.net.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -129,18 +128,10 @@ public final class KmpClient implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    KmpEncoder encoder =
-                        new KmpEncoder(config.maxFrameLength(), config.maxDictionaryEntries());
                     ClientConnection connection =
-                        new ClientConnection(KmpClient.this, config, encoder, hello);
+                        new ClientConnection(KmpClient.this, config, hello);
                     current = connection;
-                    ch.pipeline()
-                        .addLast(
-                            PipelineNames.KMP_FRAME_DECODER,
-                            new KmpFrameDecoder(
-                                config.maxFrameLength(), config.maxDictionaryEntries()))
-                        .addLast(PipelineNames.KMP_FRAME_ENCODER, new KmpFrameEncoder(encoder))
-                        .addLast(PipelineNames.KMP_CONNECTION, connection);
+                    connection.addTo(ch.pipeline());
                   }
                 });
   }

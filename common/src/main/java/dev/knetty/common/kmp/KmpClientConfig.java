@@ -69,7 +69,10 @@ public record KmpClientConfig(
     return new Builder(host, port, role, podName, podIp);
   }
 
-  /** A builder of {@link KmpClientConfig}; not thread-safe. */
+  /**
+   * A builder of {@link KmpClientConfig}: each setter sets the component of its name. Not
+   * thread-safe.
+   */
   public static final class Builder {
     private final String host;
     private final int port;

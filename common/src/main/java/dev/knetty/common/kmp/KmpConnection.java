@@ -3,6 +3,7 @@ package dev.knetty.common.kmp;
 import dev.knetty.common.net.PipelineNames;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -19,7 +20,9 @@ import java.util.concurrent.TimeUnit;
  */
 abstract class KmpConnection extends ChannelInboundHandlerAdapter {
 
-  final KmpEncoder encoder;
+  private final KmpEncoder encoder;
+  private final int maxFrameLength;
+  private final int maxDictionaryEntries;
   private final ProblemLog problemLog;
   private final long handshakeTimeoutMillis;
   private final long heartbeatIntervalMillis;
@@ -32,13 +35,21 @@ abstract class KmpConnection extends ChannelInboundHandlerAdapter {
   private CloseReason closeReason;
   private String closeDetail;
 
+  /**
+   * @param maxFrameLength the largest frame this side accepts (and, until the peer's HELLO says
+   *     less, sends)
+   * @param maxDictionaryEntries the most dictionary entries this side accepts (ditto)
+   */
   KmpConnection(
-      KmpEncoder encoder,
       ProblemLog problemLog,
+      int maxFrameLength,
+      int maxDictionaryEntries,
       Duration handshakeTimeout,
       Duration heartbeatInterval,
       Duration idleTimeout) {
-    this.encoder = encoder;
+    this.encoder = new KmpEncoder(maxFrameLength, maxDictionaryEntries);
+    this.maxFrameLength = maxFrameLength;
+    this.maxDictionaryEntries = maxDictionaryEntries;
     this.problemLog = problemLog;
     this.handshakeTimeoutMillis = handshakeTimeout.toMillis();
     this.heartbeatIntervalMillis = heartbeatInterval.toMillis();
@@ -62,6 +73,16 @@ abstract class KmpConnection extends ChannelInboundHandlerAdapter {
 
   /** Names the connection in log lines, e.g. {@code "KMP client /10.0.0.7:41234 (ACTIVATOR a)"}. */
   abstract String describe();
+
+  /** Adds the frame decoder, the frame encoder (with this connection's codec) and this handler. */
+  final void addTo(ChannelPipeline pipeline) {
+    pipeline
+        .addLast(
+            PipelineNames.KMP_FRAME_DECODER,
+            new KmpFrameDecoder(maxFrameLength, maxDictionaryEntries))
+        .addLast(PipelineNames.KMP_FRAME_ENCODER, new KmpFrameEncoder(encoder))
+        .addLast(PipelineNames.KMP_CONNECTION, this);
+  }
 
   /** The peer's HELLO, or {@code null} before the handshake. */
   final Hello peerHello() {

@@ -166,6 +166,30 @@ public final class KmpDecoder {
     int count = readRecordCount(frame);
     List<Stat> stats =
         new ArrayList<>(Math.min(count, frame.readableBytes() / MIN_STAT_RECORD_BYTES));
+    readRecords(frame, Wire.STATS, count, base, stats, null, null);
+    return new StatBatch(stats);
+  }
+
+  private Decisions decodeDecisions(ByteBuf frame) {
+    int count = readRecordCount(frame);
+    List<Decision> decisions = new ArrayList<>();
+    List<RevisionKey> removed = new ArrayList<>();
+    readRecords(frame, Wire.DECISIONS, count, 0, null, decisions, removed);
+    return new Decisions(decisions, removed);
+  }
+
+  /**
+   * Reads {@code count} records in order: definitions update the dictionaries, the others go to the
+   * list for their type (null for the types the frame type does not allow).
+   */
+  private void readRecords(
+      ByteBuf frame,
+      int frameType,
+      int count,
+      long base,
+      List<Stat> stats,
+      List<Decision> decisions,
+      List<RevisionKey> removed) {
     for (int i = 0; i < count; i++) {
       int tag = frame.readUnsignedByte();
       int end = recordEnd(frame);
@@ -174,20 +198,31 @@ public final class KmpDecoder {
           defineRevision(frame, end);
           break;
         case Wire.DEFINE_POD:
+          allowed(stats, tag, frameType);
           definePod(frame, end);
           break;
         case Wire.STAT:
-          stats.add(decodeStat(frame, base));
+          allowed(stats, tag, frameType).add(decodeStat(frame, base));
           break;
         case Wire.DECISION:
+          allowed(decisions, tag, frameType).add(decodeDecision(frame));
+          break;
         case Wire.REVISION_REMOVED:
-          throw protocolError("record 0x" + Integer.toHexString(tag) + " in a STATS frame");
+          allowed(removed, tag, frameType).add(revision(readUnsigned(frame, "revision id")));
+          break;
         default:
           break; // a record type of a newer minor version
       }
       endRecord(frame, end);
     }
-    return new StatBatch(stats);
+  }
+
+  private static <T> List<T> allowed(List<T> sink, int tag, int frameType) {
+    if (sink == null) {
+      throw protocolError(
+          String.format("record 0x%02x in a %s frame", tag, Wire.frameTypeName(frameType)));
+    }
+    return sink;
   }
 
   private Stat decodeStat(ByteBuf frame, long base) {
@@ -211,39 +246,14 @@ public final class KmpDecoder {
     return (flags & bit) != 0 ? frame.readDouble() : 0.0;
   }
 
-  private Decisions decodeDecisions(ByteBuf frame) {
-    int count = readRecordCount(frame);
-    List<Decision> decisions = new ArrayList<>();
-    List<RevisionKey> removed = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      int tag = frame.readUnsignedByte();
-      int end = recordEnd(frame);
-      switch (tag) {
-        case Wire.DEFINE_REVISION:
-          defineRevision(frame, end);
-          break;
-        case Wire.DECISION:
-          decisions.add(
-              new Decision(
-                  revision(readUnsigned(frame, "revision id")),
-                  Wire.unzigzag(Wire.readVarint(frame)),
-                  Wire.unzigzag(Wire.readVarint(frame)),
-                  readUnsigned(frame, "activatorCount"),
-                  Wire.unzigzag(Wire.readVarint(frame)),
-                  readUnsigned(frame, "containerConcurrency")));
-          break;
-        case Wire.REVISION_REMOVED:
-          removed.add(revision(readUnsigned(frame, "revision id")));
-          break;
-        case Wire.DEFINE_POD:
-        case Wire.STAT:
-          throw protocolError("record 0x" + Integer.toHexString(tag) + " in a DECISIONS frame");
-        default:
-          break; // a record type of a newer minor version
-      }
-      endRecord(frame, end);
-    }
-    return new Decisions(decisions, removed);
+  private Decision decodeDecision(ByteBuf frame) {
+    return new Decision(
+        revision(readUnsigned(frame, "revision id")),
+        Wire.unzigzag(Wire.readVarint(frame)),
+        Wire.unzigzag(Wire.readVarint(frame)),
+        readUnsigned(frame, "activatorCount"),
+        Wire.unzigzag(Wire.readVarint(frame)),
+        readUnsigned(frame, "containerConcurrency"));
   }
 
   /** The u32 record count; every record takes at least 2 bytes (tag and length). */

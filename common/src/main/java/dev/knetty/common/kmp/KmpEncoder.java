@@ -223,13 +223,7 @@ public final class KmpEncoder {
     if (known != null) {
       return known;
     }
-    if (revisionIds.size() >= maxDictionaryEntries) {
-      // Full: start over from id 0, redefining ids as they are used again. The receiver simply
-      // overwrites its entries, so no reset message is needed.
-      revisionIds.clear();
-    }
-    int id = revisionIds.size();
-    revisionIds.put(revision, id);
+    int id = assign(revisionIds, revision);
     startRecord();
     putVarint(id);
     putAscii(revision.namespace());
@@ -243,16 +237,23 @@ public final class KmpEncoder {
     if (known != null) {
       return known;
     }
-    if (podIds.size() >= maxDictionaryEntries) {
-      podIds.clear();
-    }
-    int id = podIds.size();
-    podIds.put(podName, id);
+    int id = assign(podIds, podName);
     out.writeByte(Wire.DEFINE_POD);
     writeVarint(out, Wire.varintSize(id) + Wire.stringSize(podName));
     writeVarint(out, id);
     writeString(out, podName);
     recordCount++;
+    return id;
+  }
+
+  private <K> int assign(Map<K, Integer> ids, K key) {
+    if (ids.size() >= maxDictionaryEntries) {
+      // Full: start over from id 0, redefining ids as they are used again. The receiver simply
+      // overwrites its entries, so no reset message is needed.
+      ids.clear();
+    }
+    int id = ids.size();
+    ids.put(key, id);
     return id;
   }
 

@@ -1,6 +1,5 @@
 package dev.knetty.common.kmp;
 
-import dev.knetty.common.net.PipelineNames;
 import dev.knetty.common.net.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -90,17 +89,7 @@ public final class KmpServer implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    KmpEncoder encoder =
-                        new KmpEncoder(config.maxFrameLength(), config.maxDictionaryEntries());
-                    ch.pipeline()
-                        .addLast(
-                            PipelineNames.KMP_FRAME_DECODER,
-                            new KmpFrameDecoder(
-                                config.maxFrameLength(), config.maxDictionaryEntries()))
-                        .addLast(PipelineNames.KMP_FRAME_ENCODER, new KmpFrameEncoder(encoder))
-                        .addLast(
-                            PipelineNames.KMP_CONNECTION,
-                            new ServerConnection(KmpServer.this, config, encoder));
+                    new ServerConnection(KmpServer.this, config).addTo(ch.pipeline());
                   }
                 });
     ChannelFuture bind = bootstrap.bind(config.host(), config.port()).awaitUninterruptibly();

@@ -69,7 +69,10 @@ public record KmpServerConfig(
     return new Builder(podName, podIp);
   }
 
-  /** A builder of {@link KmpServerConfig}; not thread-safe. */
+  /**
+   * A builder of {@link KmpServerConfig}: each setter sets the component of its name. Not
+   * thread-safe.
+   */
   public static final class Builder {
     private final String podName;
     private final String podIp;

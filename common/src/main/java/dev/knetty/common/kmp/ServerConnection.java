@@ -32,10 +32,11 @@ final class ServerConnection extends KmpConnection implements KmpPeer {
       };
   private ScheduledFuture<?> slowReaderTimer;
 
-  ServerConnection(KmpServer server, KmpServerConfig config, KmpEncoder encoder) {
+  ServerConnection(KmpServer server, KmpServerConfig config) {
     super(
-        encoder,
         server.problemLog(),
+        config.maxFrameLength(),
+        config.maxDictionaryEntries(),
         config.handshakeTimeout(),
         config.heartbeatInterval(),
         config.idleTimeout());

@@ -179,6 +179,17 @@ class KmpCodecTest {
   }
 
   @Test
+  void aRecordOfTheOtherDirectionIsAProtocolError() {
+    // A REVISION_REMOVED record in a STATS frame.
+    assertThatThrownBy(() -> decode(statsFrame("21" + "01" + "00")))
+        .hasMessage("record 0x21 in a STATS frame");
+    // A STAT record in a DECISIONS frame.
+    byte[] decisions =
+        ByteBufUtil.decodeHexDump("0000000b" + "11" + "00000001" + "10" + "04" + "00000000");
+    assertThatThrownBy(() -> decode(decisions)).hasMessage("record 0x10 in a DECISIONS frame");
+  }
+
+  @Test
   void countsAndLengthsAreCheckedBeforeAnythingIsAllocated() {
     // A record count of 2^31 - 1 in a tiny frame: no list of that size.
     assertThatThrownBy(
