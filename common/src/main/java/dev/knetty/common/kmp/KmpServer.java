@@ -231,8 +231,6 @@ public final class KmpServer implements AutoCloseable {
 
   void connectionClosed(ServerConnection peer, CloseReason reason, boolean established) {
     connections.remove(peer);
-    connectionCount.decrementAndGet();
-    closedByReason[reason.ordinal()].increment();
     if (established) {
       try {
         listener.onDisconnect(peer, reason);
@@ -240,6 +238,9 @@ public final class KmpServer implements AutoCloseable {
         listenerFailed("onDisconnect", peer, e);
       }
     }
+    // Counted last: whoever sees the count also sees what the listener was told.
+    connectionCount.decrementAndGet();
+    closedByReason[reason.ordinal()].increment();
   }
 
   private void listenerFailed(String method, ServerConnection peer, RuntimeException e) {
