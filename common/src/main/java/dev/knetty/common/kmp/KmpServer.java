@@ -220,13 +220,13 @@ public final class KmpServer implements AutoCloseable {
   }
 
   void statsReceived(ServerConnection peer, StatBatch batch) {
-    receivedBatches.increment();
-    receivedStats.add(batch.size());
     try {
       listener.onStats(peer, batch);
     } catch (RuntimeException e) {
       listenerFailed("onStats", peer, e);
     }
+    receivedBatches.increment();
+    receivedStats.add(batch.size());
   }
 
   void connectionClosed(ServerConnection peer, CloseReason reason, boolean established) {
