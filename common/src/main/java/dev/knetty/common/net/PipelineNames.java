@@ -37,4 +37,9 @@ public final class PipelineNames {
   public static final String SAMPLE_APP = "knetty.sampleApp";
   public static final String WEBSOCKET_ECHO = "knetty.webSocketEcho";
   public static final String LOAD_CLIENT = "knetty.loadClient";
+
+  // KMP, the metrics protocol (dev.knetty.common.kmp).
+  public static final String KMP_FRAME_DECODER = "knetty.kmpFrameDecoder";
+  public static final String KMP_FRAME_ENCODER = "knetty.kmpFrameEncoder";
+  public static final String KMP_CONNECTION = "knetty.kmpConnection";
 }
