@@ -1,0 +1,210 @@
+package dev.knetty.common.proxy;
+
+import dev.knetty.common.net.Transport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/** A small Netty origin on loopback that records what reaches it. */
+final class TestOrigin implements AutoCloseable {
+
+  /** What the origin saw of one request. */
+  record Recorded(String method, String uri, HttpHeaders headers, String body, String connection) {}
+
+  final AtomicInteger accepted = new AtomicInteger();
+  final AtomicInteger closed = new AtomicInteger();
+  final BlockingQueue<Recorded> requests = new LinkedBlockingQueue<>();
+  final ChannelGroup channels = new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE);
+  private Channel server;
+
+  private TestOrigin() {}
+
+  int port() {
+    return ((InetSocketAddress) server.localAddress()).getPort();
+  }
+
+  UpstreamTarget target() {
+    return UpstreamTarget.of("127.0.0.1", port());
+  }
+
+  /** HTTP/1.1; {@code app} gets the decoded (streamed) HTTP objects of each connection. */
+  static TestOrigin http1(EventLoopGroup group, Supplier<ChannelHandler> app) {
+    TestOrigin origin = new TestOrigin();
+    origin.bind(
+        group,
+        new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            origin.track(ch);
+            ch.pipeline().addLast(new HttpServerCodec(), app.get());
+          }
+        });
+    return origin;
+  }
+
+  /** HTTP/1.1 answering every (aggregated) request with {@code responder}. */
+  static TestOrigin http1(
+      EventLoopGroup group, Function<FullHttpRequest, FullHttpResponse> responder) {
+    TestOrigin origin = new TestOrigin();
+    origin.bind(
+        group,
+        new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            origin.track(ch);
+            ch.pipeline()
+                .addLast(
+                    new HttpServerCodec(),
+                    new HttpObjectAggregator(1 << 20),
+                    origin.recorder(ch.id().asShortText(), responder));
+          }
+        });
+    return origin;
+  }
+
+  /** h2c with prior knowledge, answering every stream's request with {@code responder}. */
+  static TestOrigin h2c(
+      EventLoopGroup group, Function<FullHttpRequest, FullHttpResponse> responder) {
+    TestOrigin origin = new TestOrigin();
+    origin.bind(
+        group,
+        new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            origin.track(ch);
+            String connection = ch.id().asShortText();
+            ch.pipeline()
+                .addLast(
+                    Http2FrameCodecBuilder.forServer().build(),
+                    new Http2MultiplexHandler(
+                        new ChannelInitializer<Http2StreamChannel>() {
+                          @Override
+                          protected void initChannel(Http2StreamChannel stream) {
+                            stream
+                                .pipeline()
+                                .addLast(
+                                    new Http2StreamFrameToHttpObjectCodec(true),
+                                    new HttpObjectAggregator(1 << 20),
+                                    origin.recorder(connection, responder));
+                          }
+                        }));
+          }
+        });
+    return origin;
+  }
+
+  /** A websocket server on {@code path} that echoes text frames. */
+  static TestOrigin websocketEcho(EventLoopGroup group, String path) {
+    TestOrigin origin = new TestOrigin();
+    origin.bind(
+        group,
+        new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            origin.track(ch);
+            ch.pipeline()
+                .addLast(
+                    new HttpServerCodec(),
+                    new HttpObjectAggregator(1 << 16),
+                    new WebSocketServerProtocolHandler(path),
+                    new SimpleChannelInboundHandler<TextWebSocketFrame>() {
+                      @Override
+                      protected void channelRead0(
+                          ChannelHandlerContext ctx, TextWebSocketFrame frame) {
+                        ctx.writeAndFlush(new TextWebSocketFrame("echo:" + frame.text()));
+                      }
+                    });
+          }
+        });
+    return origin;
+  }
+
+  /** A 200 with {@code body} (and the connection id in {@code x-origin-connection}). */
+  static FullHttpResponse text(String body) {
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            HttpResponseStatus.OK,
+            Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    HttpUtil.setContentLength(response, response.content().readableBytes());
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain");
+    return response;
+  }
+
+  private ChannelHandler recorder(
+      String connection, Function<FullHttpRequest, FullHttpResponse> responder) {
+    return new SimpleChannelInboundHandler<FullHttpRequest>() {
+      @Override
+      protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        requests.add(
+            new Recorded(
+                req.method().name(),
+                req.uri(),
+                new DefaultHttpHeaders().add(req.headers()),
+                req.content().toString(StandardCharsets.UTF_8),
+                connection));
+        FullHttpResponse response = responder.apply(req);
+        if (response != null) {
+          response.headers().set("x-origin-connection", connection);
+          ctx.writeAndFlush(response);
+        }
+      }
+    };
+  }
+
+  private void track(Channel ch) {
+    accepted.incrementAndGet();
+    channels.add(ch);
+    ch.closeFuture().addListener(f -> closed.incrementAndGet());
+  }
+
+  private void bind(EventLoopGroup group, ChannelHandler init) {
+    Transport transport = Transport.fromEnvironment();
+    server =
+        new ServerBootstrap()
+            .group(group)
+            .channel(transport.serverChannelClass())
+            .childHandler(init)
+            .bind("127.0.0.1", 0)
+            .syncUninterruptibly()
+            .channel();
+  }
+
+  @Override
+  public void close() {
+    server.close().syncUninterruptibly();
+    channels.close().awaitUninterruptibly();
+  }
+}
