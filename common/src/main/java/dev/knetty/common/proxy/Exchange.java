@@ -374,6 +374,16 @@ final class Exchange implements ProxyExchange {
     return peakBufferedBytes;
   }
 
+  /** Test hook: the client is not read because the upstream channel is not writable. */
+  boolean waitingForUpstreamWritability() {
+    return clientReadWanted;
+  }
+
+  /** Test hook: the upstream is not read because the client channel is not writable. */
+  boolean waitingForClientWritability() {
+    return upstreamReadWanted;
+  }
+
   /**
    * Before the upstream takes the body: read on only within the pre-read allowance; once the
    * request is complete keep one read pending, which notices a client that goes away.

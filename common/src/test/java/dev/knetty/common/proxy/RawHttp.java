@@ -101,6 +101,51 @@ final class RawHttp implements AutoCloseable {
     return new Response(status, headers, body.toString(StandardCharsets.UTF_8));
   }
 
+  /** Reads a response head only (status line and headers). */
+  Response readHead() throws IOException {
+    String statusLine = line();
+    if (statusLine == null) {
+      throw new IOException("connection closed before a response");
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    String l;
+    while ((l = line()) != null && !l.isEmpty()) {
+      int colon = l.indexOf(':');
+      headers.merge(
+          l.substring(0, colon).strip().toLowerCase(Locale.ROOT),
+          l.substring(colon + 1).strip(),
+          (a, b) -> a + ", " + b);
+    }
+    return new Response(Integer.parseInt(statusLine.split(" ")[1]), headers, "");
+  }
+
+  /** Reads a chunked body into {@code checksum} without keeping it; returns its length. */
+  long readChunked(java.util.zip.Checksum checksum) throws IOException {
+    long total = 0;
+    byte[] buf = new byte[64 * 1024];
+    while (true) {
+      int size = Integer.parseInt(line().split(";")[0].strip(), 16);
+      if (size == 0) {
+        String l;
+        while ((l = line()) != null && !l.isEmpty()) {
+          // trailers
+        }
+        return total;
+      }
+      int left = size;
+      while (left > 0) {
+        int n = in.read(buf, 0, Math.min(buf.length, left));
+        if (n < 0) {
+          throw new IOException("EOF inside a chunk");
+        }
+        checksum.update(buf, 0, n);
+        left -= n;
+        total += n;
+      }
+      line();
+    }
+  }
+
   /** Whether the server closed the connection (EOF) rather than sending more. */
   boolean closedByPeer() throws IOException {
     return in.read() == -1;

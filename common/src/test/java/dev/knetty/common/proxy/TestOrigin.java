@@ -48,6 +48,7 @@ final class TestOrigin implements AutoCloseable {
   final BlockingQueue<Recorded> requests = new LinkedBlockingQueue<>();
   final ChannelGroup channels = new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE);
   private Channel server;
+  private boolean autoRead = true;
 
   private TestOrigin() {}
 
@@ -61,7 +62,13 @@ final class TestOrigin implements AutoCloseable {
 
   /** HTTP/1.1; {@code app} gets the decoded (streamed) HTTP objects of each connection. */
   static TestOrigin http1(EventLoopGroup group, Supplier<ChannelHandler> app) {
+    return http1(group, app, true);
+  }
+
+  /** As {@link #http1(EventLoopGroup, Supplier)}; with {@code autoRead} false {@code app} reads. */
+  static TestOrigin http1(EventLoopGroup group, Supplier<ChannelHandler> app, boolean autoRead) {
     TestOrigin origin = new TestOrigin();
+    origin.autoRead = autoRead;
     origin.bind(
         group,
         new ChannelInitializer<Channel>() {
@@ -196,6 +203,7 @@ final class TestOrigin implements AutoCloseable {
         new ServerBootstrap()
             .group(group)
             .channel(transport.serverChannelClass())
+            .childOption(io.netty.channel.ChannelOption.AUTO_READ, autoRead)
             .childHandler(init)
             .bind("127.0.0.1", 0)
             .syncUninterruptibly()
