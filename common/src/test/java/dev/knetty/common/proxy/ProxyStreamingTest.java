@@ -147,6 +147,10 @@ class ProxyStreamingTest extends ProxyTestSupport {
       ctx.read();
     }
 
+    long received() throws Exception {
+      return ctx == null ? 0 : ctx.executor().submit(() -> received).get();
+    }
+
     void resume() {
       ctx.executor()
           .execute(

@@ -124,7 +124,11 @@ final class RawHttp implements AutoCloseable {
     long total = 0;
     byte[] buf = new byte[64 * 1024];
     while (true) {
-      int size = Integer.parseInt(line().split(";")[0].strip(), 16);
+      String sizeLine = line();
+      if (sizeLine == null) {
+        throw new IOException("EOF before the end of a chunked body");
+      }
+      int size = Integer.parseInt(sizeLine.split(";")[0].strip(), 16);
       if (size == 0) {
         String l;
         while ((l = line()) != null && !l.isEmpty()) {

@@ -94,7 +94,7 @@ final class TestOrigin implements AutoCloseable {
             ch.pipeline()
                 .addLast(
                     new HttpServerCodec(),
-                    new HttpObjectAggregator(1 << 20),
+                    new HttpObjectAggregator(16 << 20),
                     origin.recorder(ch.id().asShortText(), responder));
           }
         });
@@ -123,7 +123,7 @@ final class TestOrigin implements AutoCloseable {
                                 .pipeline()
                                 .addLast(
                                     new Http2StreamFrameToHttpObjectCodec(true),
-                                    new HttpObjectAggregator(1 << 20),
+                                    new HttpObjectAggregator(16 << 20),
                                     origin.recorder(connection, responder));
                           }
                         }));
