@@ -34,9 +34,11 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GenericFutureListener;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.concurrent.Ticker;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -89,7 +91,8 @@ final class Exchange implements ProxyExchange {
   private final EventLoop loop;
   private final HttpRequest request;
   private final Protocol protocol;
-  private final long arrivalNanos = System.nanoTime();
+  private final Ticker ticker;
+  private final long arrivalNanos;
   private final String upgradeType;
   private final boolean chunkedRequest;
   private final boolean expectContinue;
@@ -113,6 +116,7 @@ final class Exchange implements ProxyExchange {
   private ScheduledFuture<?> responseStartTimer;
   private ScheduledFuture<?> idleTimer;
   private ScheduledFuture<?> backoffTimer;
+  // Knative's idle clock: the last write to the client, arrival before the first.
   private long lastWriteNanos;
 
   // Upstream side.
@@ -179,6 +183,10 @@ final class Exchange implements ProxyExchange {
     this.client = client;
     this.clientCh = clientCh;
     this.loop = clientCh.eventLoop();
+    // The loop's clock, which is also what its timers use (and what tests can move).
+    this.ticker = loop.ticker();
+    this.arrivalNanos = ticker.nanoTime();
+    this.lastWriteNanos = arrivalNanos;
     this.protocol = protocol;
     this.upgradeType =
         protocol == Protocol.HTTP_1_1 ? ProxyHeaders.upgradeType(msg.headers()) : null;
@@ -221,7 +229,8 @@ final class Exchange implements ProxyExchange {
 
   @Override
   public InetSocketAddress remoteAddress() {
-    return (InetSocketAddress) clientCh.remoteAddress();
+    SocketAddress address = clientCh.remoteAddress();
+    return address instanceof InetSocketAddress ? (InetSocketAddress) address : null;
   }
 
   @Override
@@ -429,7 +438,7 @@ final class Exchange implements ProxyExchange {
             requestBytes,
             responseBytes,
             attempts,
-            System.nanoTime() - arrivalNanos,
+            ticker.nanoTime() - arrivalNanos,
             cause);
     try {
       px.policy.onComplete(this, outcome);
@@ -861,7 +870,7 @@ final class Exchange implements ProxyExchange {
     } else {
       ProxyHeaders.stripResponse(response.headers());
       response.setProtocolVersion(HttpVersion.HTTP_1_1);
-      lastWriteNanos = System.nanoTime();
+      lastWriteNanos = ticker.nanoTime();
       clientCh.writeAndFlush(response).addListener(clientWriteListener);
     }
     if (lease != null) {
@@ -908,7 +917,7 @@ final class Exchange implements ProxyExchange {
   }
 
   private void writeToClient(HttpObject msg, boolean last) {
-    lastWriteNanos = System.nanoTime();
+    lastWriteNanos = ticker.nanoTime();
     if (msg instanceof HttpContent) {
       responseBytes += ((HttpContent) msg).content().readableBytes();
     }
@@ -968,7 +977,7 @@ final class Exchange implements ProxyExchange {
     status = response.status().code();
     responseStarted = true;
     responseBytes += response.content().readableBytes();
-    lastWriteNanos = System.nanoTime();
+    lastWriteNanos = ticker.nanoTime();
     finalWriteIssued = true;
     clientCh.writeAndFlush(response).addListener(finalWriteListener);
   }
@@ -977,7 +986,7 @@ final class Exchange implements ProxyExchange {
 
   private void armTimers() {
     cancelTimers();
-    long now = System.nanoTime();
+    long now = ticker.nanoTime();
     long sinceArrival = now - arrivalNanos;
     long total = timeouts.total().toNanos();
     if (total > 0) {
@@ -989,17 +998,12 @@ final class Exchange implements ProxyExchange {
     }
     long idle = timeouts.idle().toNanos();
     if (idle > 0) {
-      idleTimer = schedule(Timer.IDLE, idle - (now - lastActivityNanos()));
+      idleTimer = schedule(Timer.IDLE, idle - (now - lastWriteNanos));
     }
   }
 
   private ScheduledFuture<?> schedule(Timer timer, long delayNanos) {
     return loop.schedule(() -> onTimer(timer), Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
-  }
-
-  /** Knative's idle clock: the last write to the client, or arrival before the first. */
-  private long lastActivityNanos() {
-    return lastWriteNanos != 0 ? lastWriteNanos : arrivalNanos;
   }
 
   private void onTimer(Timer timer) {
@@ -1020,7 +1024,7 @@ final class Exchange implements ProxyExchange {
       case IDLE:
         idleTimer = null;
         long idle = timeouts.idle().toNanos();
-        long since = System.nanoTime() - lastActivityNanos();
+        long since = ticker.nanoTime() - lastWriteNanos;
         if (since >= idle) {
           timedOut();
         } else {
@@ -1053,7 +1057,7 @@ final class Exchange implements ProxyExchange {
     if (responseStreamed) {
       ByteBuf tail = ByteBufUtil.writeUtf8(clientCh.alloc(), text);
       responseBytes += tail.readableBytes();
-      lastWriteNanos = System.nanoTime();
+      lastWriteNanos = ticker.nanoTime();
       finalWriteIssued = true;
       clientCh.writeAndFlush(new DefaultLastHttpContent(tail)).addListener(finalWriteListener);
     } else {
@@ -1112,7 +1116,7 @@ final class Exchange implements ProxyExchange {
     // Tunnels outlive the request timeouts, as hijacked connections do in Knative.
     cancelTimers();
     state = State.TUNNEL;
-    lastWriteNanos = System.nanoTime();
+    lastWriteNanos = ticker.nanoTime();
     toUpstream = new ArrayList<>(2);
     toClient = new ArrayList<>(2);
     clientCh.writeAndFlush(out).addListener(clientWriteListener);
@@ -1161,7 +1165,7 @@ final class Exchange implements ProxyExchange {
 
   private void tunnelToClient(ByteBuf data) {
     responseBytes += data.readableBytes();
-    lastWriteNanos = System.nanoTime();
+    lastWriteNanos = ticker.nanoTime();
     tunnelToClient(data, true);
   }
 

@@ -45,10 +45,13 @@ public interface ProxyExchange {
   /** Whether the request asks for a protocol upgrade (websocket): it is tunnelled on 101. */
   boolean isUpgrade();
 
-  /** The client's address (the connection's peer). */
+  /** The client's address (the connection's peer; {@code null} if it is not an IP socket). */
   InetSocketAddress remoteAddress();
 
-  /** {@link System#nanoTime()} when the request head arrived. */
+  /**
+   * When the request head arrived, on the event loop's clock: compare it with {@code
+   * eventLoop().ticker().nanoTime()}.
+   */
   long arrivalNanos();
 
   /** The event loop this exchange lives on. */

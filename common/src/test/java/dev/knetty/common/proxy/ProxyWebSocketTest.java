@@ -60,7 +60,7 @@ class ProxyWebSocketTest extends ProxyTestSupport {
     ex.eventLoop()
         .schedule(
             deadlinesPassed::countDown,
-            timeout.toNanos() * 3 - (System.nanoTime() - ex.arrivalNanos()),
+            timeout.toNanos() * 3 - (ex.eventLoop().ticker().nanoTime() - ex.arrivalNanos()),
             TimeUnit.NANOSECONDS);
     assertThat(deadlinesPassed.await(30, TimeUnit.SECONDS)).isTrue();
 
