@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -97,6 +98,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             new IOException("client reset the stream: " + ((Http2ResetFrame) msg).errorCode()));
       }
       ctx.close();
+      return;
+    }
+    if (!(msg instanceof HttpObject)) {
+      // Another HTTP/2 stream frame (an extension): nothing to relay; the read it used is renewed.
+      ReferenceCountUtil.release(msg);
+      requestRead();
       return;
     }
     if (discarding) {

@@ -124,6 +124,7 @@ final class Exchange implements ProxyExchange {
   private int attempts;
   private UpstreamLease lease;
   private boolean headPrepared;
+  private boolean hostFromTarget;
   private boolean headWritten;
   private boolean bodySent;
   private boolean lastRequestWriteIssued;
@@ -542,6 +543,9 @@ final class Exchange implements ProxyExchange {
     if (!headPrepared) {
       prepareHead();
     }
+    if (hostFromTarget) {
+      request.headers().set(HttpHeaderNames.HOST, target.authority());
+    }
     l.channel().writeAndFlush(request).addListener(headWriteListener);
     l.requestRead();
   }
@@ -556,9 +560,9 @@ final class Exchange implements ProxyExchange {
     ProxyHeaders.appendXForwardedFor(h, remoteAddress());
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
     request.setUri(originForm(request.uri()));
-    if (!h.contains(HttpHeaderNames.HOST)) {
-      h.set(HttpHeaderNames.HOST, target.authority());
-    }
+    // Without a Host (HTTP/1.0, or cleared by the policy) the target's authority is the Host of
+    // each attempt, as Go's transport takes it from the request URL.
+    hostFromTarget = !h.contains(HttpHeaderNames.HOST);
     if (protocol == Protocol.HTTP_1_1) {
       h.remove(ProxyHeaders.SCHEME);
       if (!HttpUtil.isContentLengthSet(request)) {
@@ -799,9 +803,14 @@ final class Exchange implements ProxyExchange {
       upstreamReset((Http2ResetFrame) msg);
       return;
     }
-    if (!(msg instanceof HttpObject) || ((HttpObject) msg).decoderResult().isFailure()) {
-      Throwable cause =
-          msg instanceof HttpObject ? ((HttpObject) msg).decoderResult().cause() : null;
+    if (!(msg instanceof HttpObject)) {
+      // Another HTTP/2 stream frame (an extension): not ours to relay; keep reading.
+      ReferenceCountUtil.release(msg);
+      lease.requestRead();
+      return;
+    }
+    if (((HttpObject) msg).decoderResult().isFailure()) {
+      Throwable cause = ((HttpObject) msg).decoderResult().cause();
       ReferenceCountUtil.release(msg);
       failUpstream("malformed HTTP response from upstream", cause);
       return;

@@ -18,13 +18,8 @@ final class H2ServerConnectionHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger LOG = LoggerFactory.getLogger(H2ServerConnectionHandler.class);
 
-  private final ProxyContext px;
   private ChannelHandlerContext ctx;
   private boolean draining;
-
-  H2ServerConnectionHandler(ProxyContext px) {
-    this.px = px;
-  }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
@@ -37,9 +32,8 @@ final class H2ServerConnectionHandler extends ChannelInboundHandlerAdapter {
       p.remove(PipelineNames.PROXY_CONNECTION_TIMEOUTS);
     }
     ctx.channel().config().setAutoRead(true);
-    if (px.draining()) {
-      drain();
-    }
+    // A connection made while draining is told to go away with its first stream (see
+    // ServerInitializer): a GOAWAY now would refuse everything it sends.
   }
 
   /** Sends GOAWAY and closes once the active streams are done (Netty's graceful close). */

@@ -72,7 +72,7 @@ final class ServerInitializer extends ChannelInitializer<Channel> {
             protocol ->
                 AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
                     ? new Http2ServerUpgradeCodec(
-                        newH2Codec(), newMultiplex(), new H2ServerConnectionHandler(px))
+                        newH2Codec(), newMultiplex(), new H2ServerConnectionHandler())
                     : null,
             cfg.h2cUpgradeMaxContentLength());
     ch.pipeline()
@@ -131,7 +131,7 @@ final class ServerInitializer extends ChannelInitializer<Channel> {
       p.addAfter(
           PipelineNames.PROXY_H2_MULTIPLEX,
           PipelineNames.PROXY_H2_CONNECTION,
-          new H2ServerConnectionHandler(px));
+          new H2ServerConnectionHandler());
       p.remove(this);
     }
   }

@@ -113,6 +113,18 @@ class ProxyH2Test extends ProxyTestSupport {
     await().atMost(WAIT).until(() -> !client.parent.isActive());
   }
 
+  @Test
+  void anH2ConnectionMadeWhileDrainingIsServedThenToldToGoAway() throws Exception {
+    TestOrigin origin = origin(TestOrigin.h2c(originGroup, req -> TestOrigin.text("served")));
+    startProxy(new RecordingPolicy(origin.target()));
+    proxy.startDrain();
+    H2TestClient client = closeLater(new H2TestClient(clientGroup, proxyPort));
+
+    assertThat(client.send(get("/")).get(30, TimeUnit.SECONDS).body()).isEqualTo("served");
+    await().atMost(WAIT).untilTrue(client.goAwayReceived);
+    await().atMost(WAIT).until(() -> !client.parent.isActive());
+  }
+
   static FullHttpRequest get(String path) {
     FullHttpRequest request =
         new DefaultFullHttpRequest(

@@ -202,6 +202,53 @@ class ProxyHttp1Test extends ProxyTestSupport {
   }
 
   @Test
+  void aRequestWithoutHostGetsTheTargetsAuthorityOnEveryAttempt() throws Exception {
+    TestOrigin origin = origin(TestOrigin.http1(originGroup, req -> TestOrigin.text("ok")));
+    UpstreamTarget refused = UpstreamTarget.of("127.0.0.1", closedPort());
+    RecordingPolicy policy =
+        new RecordingPolicy(refused) {
+          @Override
+          public Retry onConnectFailure(
+              ProxyExchange exchange, UpstreamTarget failed, Throwable cause, int attempt) {
+            return Retry.to(origin.target());
+          }
+        };
+    policy.onRequest =
+        ex -> {
+          // The activator's RewriteHostIn: the Host moves to K-Original-Host.
+          ex.request().headers().set("K-Original-Host", ex.request().headers().get("Host"));
+          ex.request().headers().remove("Host");
+          ex.forward(refused);
+        };
+    startProxy(policy);
+
+    try (RawHttp client = new RawHttp(proxyPort)) {
+      assertThat(client.get("/", "").status()).isEqualTo(200);
+    }
+
+    TestOrigin.Recorded seen = origin.requests.take();
+    assertThat(seen.headers().get("Host")).isEqualTo(origin.target().authority());
+    assertThat(seen.headers().get("K-Original-Host")).isEqualTo("test");
+  }
+
+  @Test
+  void decisionsOffTheEventLoopAreRefused() throws Exception {
+    RecordingPolicy policy = new RecordingPolicy(null);
+    policy.onRequest = ex -> {};
+    startProxy(policy);
+
+    try (RawHttp client = new RawHttp(proxyPort)) {
+      client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+      ProxyExchange ex = policy.exchanges.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> ex.respond(HttpResponseStatus.OK, "x"))
+          .isInstanceOf(IllegalStateException.class);
+      ex.eventLoop().execute(() -> ex.respond(HttpResponseStatus.OK, "on the loop"));
+      assertThat(client.read().body()).isEqualTo("on the loop\n");
+    }
+  }
+
+  @Test
   void aRefusedConnectionIsA502WithGoStyleText() throws Exception {
     int closedPort = closedPort();
     RecordingPolicy policy = new RecordingPolicy(UpstreamTarget.of("127.0.0.1", closedPort));
