@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /** An h2c client with prior knowledge (the JDK client only does Upgrade). */
 final class H2TestClient implements AutoCloseable {
 
-  record Response(int status, HttpHeaders headers, String body) {}
+  record Response(int status, HttpHeaders headers, String body, HttpHeaders trailers) {}
 
   final Channel parent;
   final AtomicBoolean goAwayReceived = new AtomicBoolean();
@@ -82,7 +82,8 @@ final class H2TestClient implements AutoCloseable {
                                 new Response(
                                     response.status().code(),
                                     new DefaultHttpHeaders().add(response.headers()),
-                                    response.content().toString(StandardCharsets.UTF_8)));
+                                    response.content().toString(StandardCharsets.UTF_8),
+                                    new DefaultHttpHeaders().add(response.trailingHeaders())));
                           }
 
                           @Override

@@ -70,6 +70,32 @@ class ProxyH2Test extends ProxyTestSupport {
   }
 
   @Test
+  void responseTrailersReachTheClientLikeGrpcStatus() throws Exception {
+    TestOrigin origin =
+        origin(
+            TestOrigin.h2c(
+                originGroup,
+                req -> {
+                  io.netty.handler.codec.http.FullHttpResponse r = TestOrigin.text("payload");
+                  r.headers().remove("content-length");
+                  r.trailingHeaders().set("grpc-status", "0");
+                  return r;
+                }));
+    startProxy(new RecordingPolicy(origin.target()));
+    H2TestClient client = closeLater(new H2TestClient(clientGroup, proxyPort));
+    FullHttpRequest post = get("/pkg.Service/Method");
+    post.setMethod(HttpMethod.POST);
+    post.headers().set("te", "trailers").set("content-type", "application/grpc");
+
+    H2TestClient.Response r = client.send(post).get(30, TimeUnit.SECONDS);
+
+    assertThat(r.body()).isEqualTo("payload");
+    assertThat(r.trailers().get("grpc-status")).isEqualTo("0");
+    TestOrigin.Recorded seen = origin.requests.take();
+    assertThat(seen.headers().get("te")).isEqualTo("trailers");
+  }
+
+  @Test
   void theJdkClientUpgradesToH2c() throws Exception {
     TestOrigin origin =
         origin(TestOrigin.h2c(originGroup, req -> TestOrigin.text("upgraded " + req.uri())));

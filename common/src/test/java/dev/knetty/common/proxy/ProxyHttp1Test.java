@@ -388,6 +388,64 @@ class ProxyHttp1Test extends ProxyTestSupport {
   }
 
   @Test
+  void anEarlyUpstreamAnswerEndsTheExchangeAndTheRestOfTheBodyIsDiscarded() throws Exception {
+    // The origin answers 413 as soon as it sees the head, without reading the body.
+    TestOrigin origin =
+        origin(
+            TestOrigin.http1(
+                originGroup,
+                () ->
+                    new io.netty.channel.ChannelInboundHandlerAdapter() {
+                      @Override
+                      public void channelRead(
+                          io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                        if (msg instanceof io.netty.handler.codec.http.HttpRequest) {
+                          FullHttpResponse r = TestOrigin.text("too big");
+                          r.setStatus(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE);
+                          ctx.writeAndFlush(r);
+                        }
+                        io.netty.util.ReferenceCountUtil.release(msg);
+                      }
+                    }));
+    RecordingPolicy policy = new RecordingPolicy(origin.target());
+    startProxy(policy);
+
+    try (RawHttp client = new RawHttp(proxyPort)) {
+      client.write("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n");
+      client.write(new byte[1000]);
+      RawHttp.Response early = client.read();
+      assertThat(early.status()).isEqualTo(413);
+      client.write(new byte[99_000]);
+      // The connection is still usable; the first upstream connection was not reused.
+      assertThat(client.get("/next", "").status()).isEqualTo(413);
+    }
+    assertThat(origin.accepted.get()).isEqualTo(2);
+    await().atMost(WAIT).until(() -> policy.outcomes.size() == 2);
+    assertThat(policy.outcomes.get(0).kind()).isEqualTo(ExchangeOutcome.Kind.PROXIED);
+  }
+
+  @Test
+  void anUpstreamConnectionCloseIsNotReused() throws Exception {
+    TestOrigin origin =
+        origin(
+            TestOrigin.http1(
+                originGroup,
+                req -> {
+                  FullHttpResponse r = TestOrigin.text("once");
+                  r.headers().set("Connection", "close");
+                  return r;
+                }));
+    startProxy(new RecordingPolicy(origin.target()));
+
+    try (RawHttp client = new RawHttp(proxyPort)) {
+      RawHttp.Response first = client.get("/", "");
+      assertThat(first.header("connection")).isNull();
+      assertThat(client.get("/", "").body()).isEqualTo("once");
+    }
+    assertThat(origin.accepted.get()).isEqualTo(2);
+  }
+
+  @Test
   void thePolicyAnswersLocallyGoStyle() throws Exception {
     RecordingPolicy policy = new RecordingPolicy(null);
     policy.onRequest =
