@@ -22,7 +22,6 @@ public final class PipelineNames {
   public static final String PROXY_CLEARTEXT_UPGRADE = "knetty.proxy.cleartextUpgrade";
   public static final String PROXY_PROTOCOL_SELECTOR = "knetty.proxy.protocolSelector";
   public static final String PROXY_FLOW_CONTROL = "knetty.proxy.flowControl";
-  public static final String PROXY_KEEP_ALIVE = "knetty.proxy.keepAlive";
   public static final String PROXY_CLIENT = "knetty.proxy.client";
   public static final String PROXY_H2_CODEC = "knetty.proxy.h2Codec";
   public static final String PROXY_H2_MULTIPLEX = "knetty.proxy.h2Multiplex";

@@ -200,13 +200,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Called by the exchange when it completed (its outcome was reported). */
-  void exchangeDone(Exchange ex, boolean requestComplete) {
+  void exchangeDone(Exchange ex, boolean requestComplete, boolean close) {
     if (current != ex) {
       return;
     }
     current = null;
     if (tunnel) {
       return;
+    }
+    if (close) {
+      // The response said Connection: close (and it has been written).
+      ctx.close();
     }
     if (!ctx.channel().isActive()) {
       releaseStash();
@@ -262,7 +266,6 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     removeIfPresent(p, PipelineNames.PROXY_CONNECTION_TIMEOUTS);
     // Queued messages and undecoded bytes are handed to us (as tunnel data) as the handlers go.
     removeIfPresent(p, PipelineNames.PROXY_FLOW_CONTROL);
-    removeIfPresent(p, PipelineNames.PROXY_KEEP_ALIVE);
     if (p.context(codec) != null) {
       p.remove(codec);
     }

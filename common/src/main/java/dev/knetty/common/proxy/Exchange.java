@@ -98,6 +98,7 @@ final class Exchange implements ProxyExchange {
   private final boolean expectContinue;
   private final boolean headRequest;
   private final boolean http10;
+  private final boolean clientKeepAlive;
 
   private State state = State.WAITING;
   private boolean decided;
@@ -140,6 +141,7 @@ final class Exchange implements ProxyExchange {
   private boolean responseStarted;
   private boolean responseStreamed;
   private boolean finalWriteIssued;
+  private boolean closeClientAfter;
   private long responseBytes;
   private ExchangeOutcome.Kind finalKind = ExchangeOutcome.Kind.PROXIED;
   private Throwable finalCause;
@@ -195,6 +197,7 @@ final class Exchange implements ProxyExchange {
     this.expectContinue = HttpUtil.is100ContinueExpected(msg);
     this.headRequest = HttpMethod.HEAD.equals(msg.method());
     this.http10 = HttpVersion.HTTP_1_0.equals(msg.protocolVersion());
+    this.clientKeepAlive = HttpUtil.isKeepAlive(msg);
     if (msg instanceof FullHttpRequest) {
       // An h2 request without a body, or an aggregated h2c-upgrade request: keep head and body
       // apart so that the head can be written again on a retry.
@@ -447,7 +450,7 @@ final class Exchange implements ProxyExchange {
       warn("proxy policy onComplete failed", t);
     }
     px.exchangeEnded();
-    client.exchangeDone(this, requestComplete);
+    client.exchangeDone(this, requestComplete, closeClientAfter);
   }
 
   // ---------------------------------------------------------------- client events
@@ -894,27 +897,47 @@ final class Exchange implements ProxyExchange {
     response.setProtocolVersion(HttpVersion.HTTP_1_1);
     responseHook(response);
     int code = response.status().code();
-    if (protocol == Protocol.HTTP_1_1) {
-      if (!HttpUtil.isContentLengthSet(response) && ProxyHeaders.mayHaveBody(code, headRequest)) {
-        if (response instanceof FullHttpResponse) {
-          HttpUtil.setContentLength(
-              response, ((FullHttpResponse) response).content().readableBytes());
-        } else if (http10) {
-          h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else {
-          HttpUtil.setTransferEncodingChunked(response, true);
-        }
+    if (protocol == Protocol.HTTP_1_1
+        && !HttpUtil.isContentLengthSet(response)
+        && ProxyHeaders.mayHaveBody(code, headRequest)) {
+      if (response instanceof FullHttpResponse) {
+        HttpUtil.setContentLength(
+            response, ((FullHttpResponse) response).content().readableBytes());
+      } else if (!http10) {
+        HttpUtil.setTransferEncodingChunked(response, true);
       }
-      if (px.draining()) {
-        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      }
+      // An HTTP/1.0 client reads to the end of the connection.
     }
+    keepAliveOrClose(response);
     responseStreamed = !HttpUtil.isContentLengthSet(response);
     status = code;
     responseStarted = true;
     cancel(responseStartTimer);
     responseStartTimer = null;
     writeToClient(response, response instanceof LastHttpContent);
+  }
+
+  /**
+   * HTTP/1.1 persistence (RFC 9112 §9.3): the connection stays open unless the client asked to
+   * close it, the server drains, or the response has no length of its own; then the response says
+   * {@code Connection: close} and the connection closes after it.
+   */
+  private void keepAliveOrClose(HttpResponse response) {
+    if (protocol != Protocol.HTTP_1_1) {
+      return;
+    }
+    boolean delimited =
+        HttpUtil.isContentLengthSet(response)
+            || HttpUtil.isTransferEncodingChunked(response)
+            || !ProxyHeaders.mayHaveBody(response.status().code(), headRequest);
+    if (!clientKeepAlive || !delimited || px.draining()) {
+      closeClientAfter = true;
+    }
+    if (closeClientAfter) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (http10) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
   }
 
   private void responseHook(HttpResponse response) {
@@ -979,10 +1002,11 @@ final class Exchange implements ProxyExchange {
     state = State.LOCAL;
     finalKind = kind;
     finalCause = cause;
-    if (protocol == Protocol.HTTP_1_1 && (px.draining() || (!requestComplete && expectContinue))) {
+    if (!requestComplete && expectContinue) {
       // A client waiting for 100-continue would send its body as the next request.
-      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      closeClientAfter = true;
     }
+    keepAliveOrClose(response);
     status = response.status().code();
     responseStarted = true;
     responseBytes += response.content().readableBytes();

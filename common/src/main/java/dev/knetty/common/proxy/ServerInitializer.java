@@ -13,7 +13,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.CleartextHttp2ServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -38,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * ClientHandler} as HTTP/1.1 (the Zuul pattern).
  *
  * <pre>
- * HTTP/1.1: flushConsolidation, connectionTimeouts, HttpServerCodec, flowControl, keepAlive, client
+ * HTTP/1.1: flushConsolidation, connectionTimeouts, HttpServerCodec, flowControl, client
  * h2c:      flushConsolidation, h2Codec, h2Multiplex, h2Connection
  * stream:   h2StreamCodec, client
  * </pre>
@@ -169,12 +168,11 @@ final class ServerInitializer extends ChannelInitializer<Channel> {
           (ConnectionTimeoutHandler) p.get(PipelineNames.PROXY_CONNECTION_TIMEOUTS);
       // One message per read(): the codec decodes a head and its body from one socket read.
       p.addAfter(ctx.name(), PipelineNames.PROXY_FLOW_CONTROL, new FlowControlHandler());
+      // Keep-alive is decided per exchange (Exchange.keepAliveOrClose) rather than by Netty's
+      // HttpServerKeepAliveHandler, which closes after every 304 or HEAD response without a
+      // Content-Length although their length is defined.
       p.addAfter(
           PipelineNames.PROXY_FLOW_CONTROL,
-          PipelineNames.PROXY_KEEP_ALIVE,
-          new HttpServerKeepAliveHandler());
-      p.addAfter(
-          PipelineNames.PROXY_KEEP_ALIVE,
           PipelineNames.PROXY_CLIENT,
           new ClientHandler(px, codec, timeouts));
       p.remove(this);

@@ -11,7 +11,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpServerKeepAliveHandler;
 import io.netty.handler.flow.FlowControlHandler;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -51,7 +50,6 @@ class ClientHandlerTest {
         .addLast(PipelineNames.PROXY_CONNECTION_TIMEOUTS, timeouts)
         .addLast(codec)
         .addLast(PipelineNames.PROXY_FLOW_CONTROL, new FlowControlHandler())
-        .addLast(PipelineNames.PROXY_KEEP_ALIVE, new HttpServerKeepAliveHandler())
         .addLast(PipelineNames.PROXY_CLIENT, new ClientHandler(px, codec, timeouts));
     return ch;
   }

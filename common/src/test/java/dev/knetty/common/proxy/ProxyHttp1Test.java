@@ -64,6 +64,59 @@ class ProxyHttp1Test extends ProxyTestSupport {
   }
 
   @Test
+  void keepAliveFollowsHttp11RulesForResponsesWithoutBodies() throws Exception {
+    TestOrigin origin =
+        origin(
+            TestOrigin.http1(
+                originGroup,
+                req -> {
+                  if (req.uri().equals("/304")) {
+                    return new io.netty.handler.codec.http.DefaultFullHttpResponse(
+                        io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+                        HttpResponseStatus.NOT_MODIFIED);
+                  }
+                  FullHttpResponse r = TestOrigin.text("body");
+                  if (req.uri().equals("/chunked-head")) {
+                    r.headers().remove("content-length").set("transfer-encoding", "chunked");
+                  }
+                  return r;
+                }));
+    startProxy(new RecordingPolicy(origin.target()));
+
+    try (RawHttp client = new RawHttp(proxyPort)) {
+      RawHttp.Response notModified = client.get("/304", "");
+      assertThat(notModified.status()).isEqualTo(304);
+      assertThat(notModified.header("connection")).isNull();
+      client.write("HEAD /chunked-head HTTP/1.1\r\nHost: t\r\n\r\n");
+      RawHttp.Response head = client.read(true);
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.header("connection")).isNull();
+      assertThat(client.get("/after", "").body()).isEqualTo("body");
+    }
+    try (RawHttp client = new RawHttp(proxyPort)) {
+      RawHttp.Response closing = client.get("/", "Connection: close\r\n");
+      assertThat(closing.header("connection")).isEqualTo("close");
+      assertThat(client.closedByPeer()).isTrue();
+    }
+    try (RawHttp client = new RawHttp(proxyPort)) {
+      RawHttp.Response old = client.exchange("GET / HTTP/1.0\r\n\r\n");
+      assertThat(old.body()).isEqualTo("body");
+      assertThat(old.header("connection")).isEqualTo("close");
+      assertThat(client.closedByPeer()).isTrue();
+    }
+    // The upstream connection served all three requests of the first client connection (the
+    // other client connections may live on another event loop, with a pool of its own).
+    assertThat(origin.requests)
+        .extracting(TestOrigin.Recorded::connection)
+        .hasSize(5)
+        .first()
+        .satisfies(
+            first ->
+                assertThat(origin.requests.stream().limit(3))
+                    .allMatch(r -> r.connection().equals(first)));
+  }
+
+  @Test
   void aPostBodyIsForwarded() throws Exception {
     TestOrigin origin =
         origin(
