@@ -165,6 +165,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
   private void reject(HttpRequest request) {
     Throwable cause = request.decoderResult().cause();
     ReferenceCountUtil.release(request);
+    px.requestRejected();
     if (timeouts != null) {
       timeouts.requestStarted();
     }

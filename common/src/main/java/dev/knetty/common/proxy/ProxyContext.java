@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /** What every handler of one {@link ProxyServer} shares: configuration, policy, pools, counters. */
 final class ProxyContext {
@@ -28,6 +29,7 @@ final class ProxyContext {
       new DefaultChannelGroup("knetty-proxy", ImmediateEventExecutor.INSTANCE);
 
   private final AtomicInteger active = new AtomicInteger();
+  private final LongAdder rejected = new LongAdder();
   private final ConcurrentLinkedQueue<CompletableFuture<Void>> idleWaiters =
       new ConcurrentLinkedQueue<>();
   private final AtomicLong lastWarnNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
@@ -90,6 +92,14 @@ final class ProxyContext {
     if (active.decrementAndGet() == 0) {
       wakeIdleWaiters();
     }
+  }
+
+  void requestRejected() {
+    rejected.increment();
+  }
+
+  long rejectedRequests() {
+    return rejected.sum();
   }
 
   int activeExchanges() {

@@ -177,6 +177,14 @@ public final class ProxyServer implements AutoCloseable {
     return px.activeExchanges();
   }
 
+  /**
+   * HTTP/1.1 requests answered 400 or 431 by the engine itself (malformed or oversized heads); they
+   * never reach the policy.
+   */
+  public long rejectedRequests() {
+    return px.rejectedRequests();
+  }
+
   /** Completes when no exchange is in progress (at once if none is). */
   public CompletableFuture<Void> whenIdle() {
     return px.whenIdle();

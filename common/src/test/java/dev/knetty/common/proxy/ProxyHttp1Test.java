@@ -572,6 +572,7 @@ class ProxyHttp1Test extends ProxyTestSupport {
       assertThat(response.status()).isEqualTo(400);
       assertThat(response.body()).isEqualTo("400 Bad Request");
     }
+    assertThat(proxy.rejectedRequests()).isEqualTo(3);
   }
 
   @Test
