@@ -8,16 +8,22 @@ import io.netty.channel.ChannelFutureListener;
 abstract class UpstreamLease {
 
   final UpstreamHandler handler;
+  Channel channel;
+  boolean reused;
 
   UpstreamLease(UpstreamHandler handler) {
     this.handler = handler;
   }
 
   /** The channel to write the request to. */
-  abstract Channel channel();
+  final Channel channel() {
+    return channel;
+  }
 
   /** Whether the connection served before this lease (a failure may then be a stale connection). */
-  abstract boolean reused();
+  final boolean reused() {
+    return reused;
+  }
 
   /**
    * Ends the lease: a reusable HTTP/1.1 connection goes back to its pool, anything else is closed
@@ -39,6 +45,6 @@ abstract class UpstreamLease {
   /** Ends a tunnel: closes after what was written so far has been flushed. */
   final void closeAfterFlush() {
     handler.unbind();
-    channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 }

@@ -131,7 +131,7 @@ final class UpstreamPool {
       H1Connection c;
       while ((c = kp.idle.pollLast()) != null) {
         unpark(c);
-        c.ch.close();
+        c.channel.close();
       }
       for (H2Connection conn : new ArrayList<>(kp.h2)) {
         conn.retiring = true;
@@ -162,11 +162,11 @@ final class UpstreamPool {
       H1Connection c;
       while ((c = kp.idle.pollLast()) != null) {
         unpark(c);
-        if (c.ch.isActive() && !expired(c.createdNanos, now)) {
+        if (c.channel.isActive() && !expired(c.createdNanos, now)) {
           c.reused = true;
           return loop.newSucceededFuture(c);
         }
-        c.ch.close();
+        c.channel.close();
       }
     }
     H1Connection c = new H1Connection(kp, !fresh);
@@ -192,14 +192,14 @@ final class UpstreamPool {
                   }
                 })
             .connect(kp.key.address());
-    c.ch = cf.channel();
-    opened(kp, c.ch);
-    c.ch.closeFuture().addListener(f -> h1Closed(c));
+    c.channel = cf.channel();
+    opened(kp, c.channel);
+    c.channel.closeFuture().addListener(f -> h1Closed(c));
     cf.addListener(
         f -> {
           if (f.isSuccess()) {
             if (!promise.trySuccess(c)) {
-              c.ch.close();
+              c.channel.close();
             }
           } else {
             promise.tryFailure(f.cause());
@@ -213,10 +213,10 @@ final class UpstreamPool {
     long now = System.nanoTime();
     if (closed
         || kp.retired
-        || !c.ch.isActive()
+        || !c.channel.isActive()
         || expired(c.createdNanos, now)
         || kp.idle.size() >= cfg.maxIdlePerKey()) {
-      c.ch.close();
+      c.channel.close();
       return;
     }
     c.idle = true;
@@ -237,7 +237,7 @@ final class UpstreamPool {
       c.kp.idle.remove(c);
       unpark(c);
     }
-    closedChannel(c.kp, c.ch);
+    closedChannel(c.kp, c.channel);
   }
 
   // --- h2c
@@ -385,7 +385,7 @@ final class UpstreamPool {
       while ((c = kp.idle.peekFirst()) != null && now - c.idleSinceNanos >= idleNanos) {
         kp.idle.pollFirst();
         unpark(c);
-        c.ch.close();
+        c.channel.close();
       }
       for (H2Connection conn : new ArrayList<>(kp.h2)) {
         if (expired(conn.createdNanos, now)) {
@@ -417,10 +417,8 @@ final class UpstreamPool {
     final KeyPool kp;
     final boolean pooled;
     final long createdNanos = System.nanoTime();
-    Channel ch;
     long idleSinceNanos;
     boolean idle;
-    boolean reused;
 
     H1Connection(KeyPool kp, boolean pooled) {
       super(new UpstreamHandler());
@@ -429,28 +427,18 @@ final class UpstreamPool {
     }
 
     @Override
-    Channel channel() {
-      return ch;
-    }
-
-    @Override
-    boolean reused() {
-      return reused;
-    }
-
-    @Override
     void release(boolean reusable) {
       handler.unbind();
       if (reusable && pooled) {
         park(this);
       } else {
-        ch.close();
+        channel.close();
       }
     }
 
     @Override
     void switchToTunnel() {
-      ChannelPipeline p = ch.pipeline();
+      ChannelPipeline p = channel.pipeline();
       // Queued messages and undecoded bytes are handed on as the handlers go.
       p.remove(PipelineNames.PROXY_FLOW_CONTROL);
       p.remove(PipelineNames.HTTP_CLIENT_CODEC);
@@ -487,30 +475,17 @@ final class UpstreamPool {
   }
 
   private static final class H2StreamLease extends UpstreamLease {
-    private final Http2StreamChannel stream;
-    private final boolean reused;
-
     H2StreamLease(Http2StreamChannel stream, UpstreamHandler handler, boolean reused) {
       super(handler);
-      this.stream = stream;
+      this.channel = stream;
       this.reused = reused;
-    }
-
-    @Override
-    Channel channel() {
-      return stream;
-    }
-
-    @Override
-    boolean reused() {
-      return reused;
     }
 
     @Override
     void release(boolean reusable) {
       handler.unbind();
       // Closing a stream that is still open resets it (RST_STREAM CANCEL).
-      stream.close();
+      channel.close();
     }
 
     @Override

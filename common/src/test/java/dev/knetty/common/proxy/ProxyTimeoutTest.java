@@ -28,6 +28,13 @@ class ProxyTimeoutTest extends ProxyTestSupport {
     return policy;
   }
 
+  private void expect504(String body) throws Exception {
+    HttpResponse<String> response =
+        http1.send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).isEqualTo(504);
+    assertThat(response.body()).isEqualTo(body);
+  }
+
   @Test
   void theTotalTimeoutAnswers504AndCancelsTheUpstream() throws Exception {
     TestOrigin origin = origin(TestOrigin.http1(originGroup, req -> null));
@@ -37,11 +44,7 @@ class ProxyTimeoutTest extends ProxyTestSupport {
             new ExchangeTimeouts(SHORT, Duration.ZERO, Duration.ZERO, "activator request timeout"));
     startProxy(policy);
 
-    HttpResponse<String> response =
-        http1.send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString());
-
-    assertThat(response.statusCode()).isEqualTo(504);
-    assertThat(response.body()).isEqualTo("activator request timeout");
+    expect504("activator request timeout");
     await().atMost(WAIT).until(() -> origin.closed.get() == 1);
     await().atMost(WAIT).until(() -> policy.outcomes.size() == 1);
     assertThat(policy.outcomes.get(0).kind()).isEqualTo(ExchangeOutcome.Kind.TIMEOUT);
@@ -60,11 +63,7 @@ class ProxyTimeoutTest extends ProxyTestSupport {
             b.defaultTimeouts(
                 new ExchangeTimeouts(SHORT, Duration.ZERO, Duration.ZERO, "request timeout")));
 
-    HttpResponse<String> response =
-        http1.send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString());
-
-    assertThat(response.statusCode()).isEqualTo(504);
-    assertThat(response.body()).isEqualTo("request timeout");
+    expect504("request timeout");
     await().atMost(WAIT).untilTrue(cancelled);
     ProxyExchange ex = policy.exchanges.take();
     assertThat(ex.eventLoop().submit(() -> ex.forward(UpstreamTarget.of("127.0.0.1", 1))).get())
@@ -119,11 +118,7 @@ class ProxyTimeoutTest extends ProxyTestSupport {
             origin.target(), new ExchangeTimeouts(LONG, SHORT, Duration.ZERO, "request timeout"));
     startProxy(policy);
 
-    HttpResponse<String> response =
-        http1.send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString());
-
-    assertThat(response.statusCode()).isEqualTo(504);
-    assertThat(response.body()).isEqualTo("request timeout");
+    expect504("request timeout");
   }
 
   @Test
@@ -160,11 +155,7 @@ class ProxyTimeoutTest extends ProxyTestSupport {
         policyWith(origin.target(), new ExchangeTimeouts(LONG, Duration.ZERO, SHORT, "idle"));
     startProxy(policy);
 
-    HttpResponse<String> response =
-        http1.send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString());
-
-    assertThat(response.statusCode()).isEqualTo(504);
-    assertThat(response.body()).isEqualTo("idle");
+    expect504("idle");
   }
 
   @Test

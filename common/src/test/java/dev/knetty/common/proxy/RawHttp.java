@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.zip.CheckedOutputStream;
+import java.util.zip.Checksum;
 
 /** A blocking HTTP/1.1 client on a plain socket, for tests that need to see the wire. */
 final class RawHttp implements AutoCloseable {
@@ -59,46 +61,23 @@ final class RawHttp implements AutoCloseable {
 
   /** Reads one response; {@code headOnly} for HEAD requests. */
   Response read(boolean headOnly) throws IOException {
-    String statusLine = line();
-    if (statusLine == null) {
-      throw new IOException("connection closed before a response");
-    }
-    int status = Integer.parseInt(statusLine.split(" ")[1]);
-    Map<String, String> headers = new LinkedHashMap<>();
-    String l;
-    while ((l = line()) != null && !l.isEmpty()) {
-      int colon = l.indexOf(':');
-      headers.merge(
-          l.substring(0, colon).strip().toLowerCase(Locale.ROOT),
-          l.substring(colon + 1).strip(),
-          (a, b) -> a + ", " + b);
-    }
+    Response head = readHead();
+    int status = head.status();
     if (status < 200 && status != 101) {
       return read(headOnly); // skip interim responses
     }
-    ByteArrayOutputStream body = new ByteArrayOutputStream();
     if (headOnly || status == 204 || status == 304 || status == 101) {
-      return new Response(status, headers, "");
+      return head;
     }
-    if (headers.containsKey("content-length")) {
-      int n = Integer.parseInt(headers.get("content-length"));
-      body.write(in.readNBytes(n));
-    } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-      while (true) {
-        int size = Integer.parseInt(line().split(";")[0].strip(), 16);
-        if (size == 0) {
-          while ((l = line()) != null && !l.isEmpty()) {
-            // trailers
-          }
-          break;
-        }
-        body.write(in.readNBytes(size));
-        line();
-      }
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    if (head.header("content-length") != null) {
+      body.write(in.readNBytes(Integer.parseInt(head.header("content-length"))));
+    } else if ("chunked".equalsIgnoreCase(head.header("transfer-encoding"))) {
+      copyChunked(body);
     } else {
       body.write(in.readAllBytes());
     }
-    return new Response(status, headers, body.toString(StandardCharsets.UTF_8));
+    return new Response(status, head.headers(), body.toString(StandardCharsets.UTF_8));
   }
 
   /** Reads a response head only (status line and headers). */
@@ -120,7 +99,11 @@ final class RawHttp implements AutoCloseable {
   }
 
   /** Reads a chunked body into {@code checksum} without keeping it; returns its length. */
-  long readChunked(java.util.zip.Checksum checksum) throws IOException {
+  long readChunked(Checksum checksum) throws IOException {
+    return copyChunked(new CheckedOutputStream(OutputStream.nullOutputStream(), checksum));
+  }
+
+  private long copyChunked(OutputStream sink) throws IOException {
     long total = 0;
     byte[] buf = new byte[64 * 1024];
     while (true) {
@@ -142,7 +125,7 @@ final class RawHttp implements AutoCloseable {
         if (n < 0) {
           throw new IOException("EOF inside a chunk");
         }
-        checksum.update(buf, 0, n);
+        sink.write(buf, 0, n);
         left -= n;
         total += n;
       }

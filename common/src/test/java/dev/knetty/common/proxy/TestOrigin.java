@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
@@ -34,6 +35,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -48,7 +50,6 @@ final class TestOrigin implements AutoCloseable {
   final BlockingQueue<Recorded> requests = new LinkedBlockingQueue<>();
   final ChannelGroup channels = new DefaultChannelGroup(ImmediateEventExecutor.INSTANCE);
   private Channel server;
-  private boolean autoRead = true;
 
   private TestOrigin() {}
 
@@ -67,51 +68,31 @@ final class TestOrigin implements AutoCloseable {
 
   /** As {@link #http1(EventLoopGroup, Supplier)}; with {@code autoRead} false {@code app} reads. */
   static TestOrigin http1(EventLoopGroup group, Supplier<ChannelHandler> app, boolean autoRead) {
-    TestOrigin origin = new TestOrigin();
-    origin.autoRead = autoRead;
-    origin.bind(
-        group,
-        new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            origin.track(ch);
-            ch.pipeline().addLast(new HttpServerCodec(), app.get());
-          }
-        });
-    return origin;
+    return start(
+        group, autoRead, (origin, ch) -> ch.pipeline().addLast(new HttpServerCodec(), app.get()));
   }
 
   /** HTTP/1.1 answering every (aggregated) request with {@code responder}. */
   static TestOrigin http1(
       EventLoopGroup group, Function<FullHttpRequest, FullHttpResponse> responder) {
-    TestOrigin origin = new TestOrigin();
-    origin.bind(
+    return start(
         group,
-        new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            origin.track(ch);
+        true,
+        (origin, ch) ->
             ch.pipeline()
                 .addLast(
                     new HttpServerCodec(),
                     new HttpObjectAggregator(16 << 20),
-                    origin.recorder(ch.id().asShortText(), responder));
-          }
-        });
-    return origin;
+                    origin.recorder(ch.id().asShortText(), responder)));
   }
 
   /** h2c with prior knowledge, answering every stream's request with {@code responder}. */
   static TestOrigin h2c(
       EventLoopGroup group, Function<FullHttpRequest, FullHttpResponse> responder) {
-    TestOrigin origin = new TestOrigin();
-    origin.bind(
+    return start(
         group,
-        new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            origin.track(ch);
-            String connection = ch.id().asShortText();
+        true,
+        (origin, ch) ->
             ch.pipeline()
                 .addLast(
                     Http2FrameCodecBuilder.forServer().build(),
@@ -124,23 +105,17 @@ final class TestOrigin implements AutoCloseable {
                                 .addLast(
                                     new Http2StreamFrameToHttpObjectCodec(true),
                                     new HttpObjectAggregator(16 << 20),
-                                    origin.recorder(connection, responder));
+                                    origin.recorder(ch.id().asShortText(), responder));
                           }
-                        }));
-          }
-        });
-    return origin;
+                        })));
   }
 
   /** A websocket server on {@code path} that echoes text frames. */
   static TestOrigin websocketEcho(EventLoopGroup group, String path) {
-    TestOrigin origin = new TestOrigin();
-    origin.bind(
+    return start(
         group,
-        new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            origin.track(ch);
+        true,
+        (origin, ch) ->
             ch.pipeline()
                 .addLast(
                     new HttpServerCodec(),
@@ -152,9 +127,30 @@ final class TestOrigin implements AutoCloseable {
                           ChannelHandlerContext ctx, TextWebSocketFrame frame) {
                         ctx.writeAndFlush(new TextWebSocketFrame("echo:" + frame.text()));
                       }
-                    });
-          }
-        });
+                    }));
+  }
+
+  private static TestOrigin start(
+      EventLoopGroup group, boolean autoRead, BiConsumer<TestOrigin, Channel> pipeline) {
+    TestOrigin origin = new TestOrigin();
+    origin.server =
+        new ServerBootstrap()
+            .group(group)
+            .channel(Transport.fromEnvironment().serverChannelClass())
+            .childOption(ChannelOption.AUTO_READ, autoRead)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    origin.accepted.incrementAndGet();
+                    origin.channels.add(ch);
+                    ch.closeFuture().addListener(f -> origin.closed.incrementAndGet());
+                    pipeline.accept(origin, ch);
+                  }
+                })
+            .bind("127.0.0.1", 0)
+            .syncUninterruptibly()
+            .channel();
     return origin;
   }
 
@@ -189,25 +185,6 @@ final class TestOrigin implements AutoCloseable {
         }
       }
     };
-  }
-
-  private void track(Channel ch) {
-    accepted.incrementAndGet();
-    channels.add(ch);
-    ch.closeFuture().addListener(f -> closed.incrementAndGet());
-  }
-
-  private void bind(EventLoopGroup group, ChannelHandler init) {
-    Transport transport = Transport.fromEnvironment();
-    server =
-        new ServerBootstrap()
-            .group(group)
-            .channel(transport.serverChannelClass())
-            .childOption(io.netty.channel.ChannelOption.AUTO_READ, autoRead)
-            .childHandler(init)
-            .bind("127.0.0.1", 0)
-            .syncUninterruptibly()
-            .channel();
   }
 
   @Override
