@@ -295,6 +295,7 @@ public final class ProxyServer implements AutoCloseable {
       return this;
     }
 
+    /** The server, not started yet. */
     public ProxyServer build() {
       return new ProxyServer(this);
     }

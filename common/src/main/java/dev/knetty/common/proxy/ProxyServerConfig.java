@@ -154,46 +154,55 @@ public record ProxyServerConfig(
       pool = c.pool;
     }
 
+    /** Sets {@link ProxyServerConfig#host()}. */
     public Builder host(String value) {
       host = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#port()}. */
     public Builder port(int value) {
       port = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#maxInitialLineLength()}. */
     public Builder maxInitialLineLength(int value) {
       maxInitialLineLength = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#maxHeaderSize()}. */
     public Builder maxHeaderSize(int value) {
       maxHeaderSize = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#headerReadTimeout()}. */
     public Builder headerReadTimeout(Duration value) {
       headerReadTimeout = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#keepAliveIdleTimeout()}. */
     public Builder keepAliveIdleTimeout(Duration value) {
       keepAliveIdleTimeout = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#h2MaxConcurrentStreams()}. */
     public Builder h2MaxConcurrentStreams(int value) {
       h2MaxConcurrentStreams = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#h2InitialWindowSize()}. */
     public Builder h2InitialWindowSize(int value) {
       h2InitialWindowSize = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#h2MaxHeaderListSize()}. */
     public Builder h2MaxHeaderListSize(int value) {
       h2MaxHeaderListSize = value;
       return this;
@@ -206,36 +215,43 @@ public record ProxyServerConfig(
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#defaultTimeouts()}. */
     public Builder defaultTimeouts(ExchangeTimeouts value) {
       defaultTimeouts = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#preReadLimitBytes()}. */
     public Builder preReadLimitBytes(int value) {
       preReadLimitBytes = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#maxDiscardBytes()}. */
     public Builder maxDiscardBytes(int value) {
       maxDiscardBytes = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#maxUpstreamAttempts()}. */
     public Builder maxUpstreamAttempts(int value) {
       maxUpstreamAttempts = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#h2cUpgradeMaxContentLength()}. */
     public Builder h2cUpgradeMaxContentLength(int value) {
       h2cUpgradeMaxContentLength = value;
       return this;
     }
 
+    /** Sets {@link ProxyServerConfig#pool()}. */
     public Builder pool(UpstreamPoolConfig value) {
       pool = value;
       return this;
     }
 
+    /** The configuration; throws {@link IllegalArgumentException} naming an invalid value. */
     public ProxyServerConfig build() {
       return new ProxyServerConfig(
           host,

@@ -79,6 +79,45 @@ class ProxyAbortTest extends ProxyTestSupport {
   }
 
   @Test
+  void anH2ClientAbortResetsItsUpstreamStreamOnly() throws Exception {
+    AtomicInteger streamsClosed = new AtomicInteger();
+    StallingOrigin stalling = StallingOrigin.chunkedForever();
+    TestOrigin origin =
+        origin(
+            TestOrigin.h2cStreams(
+                originGroup,
+                () ->
+                    new io.netty.channel.ChannelInboundHandlerAdapter() {
+                      @Override
+                      public void channelRead(
+                          io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                        stalling.channelRead(ctx, msg);
+                      }
+
+                      @Override
+                      public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) {
+                        streamsClosed.incrementAndGet();
+                      }
+                    }));
+    RecordingPolicy policy = new RecordingPolicy(origin.target());
+    startProxy(policy);
+    ProxyH2Test.GroupCloser group =
+        closeLater(new ProxyH2Test.GroupCloser(transport.newEventLoopGroup(1, "test-h2")));
+    H2TestClient client = new H2TestClient(group.group(), proxyPort);
+
+    client.send(ProxyH2Test.get("/"));
+    stalling.responded.get(30, TimeUnit.SECONDS);
+    client.close();
+
+    await().atMost(WAIT).until(() -> streamsClosed.get() == 1);
+    await().atMost(WAIT).until(() -> policy.outcomes.size() == 1);
+    assertThat(policy.outcomes.get(0).kind()).isEqualTo(ExchangeOutcome.Kind.CLIENT_ABORT);
+    // The upstream h2c connection itself stays, for other streams.
+    assertThat(origin.closed.get()).isZero();
+    assertThat(proxy.upstreamConnections()).isEqualTo(1);
+  }
+
+  @Test
   void aClientAbortMidResponseClosesTheUpstreamConnection() throws Exception {
     ProxyStreamingTest.DownloadSource source =
         new ProxyStreamingTest.DownloadSource(50L * 1024 * 1024);

@@ -110,6 +110,26 @@ final class TestOrigin implements AutoCloseable {
                         })));
   }
 
+  /** h2c with prior knowledge; {@code app} gets each stream's decoded (streamed) HTTP objects. */
+  static TestOrigin h2cStreams(EventLoopGroup group, Supplier<ChannelHandler> app) {
+    return start(
+        group,
+        true,
+        (origin, ch) ->
+            ch.pipeline()
+                .addLast(
+                    Http2FrameCodecBuilder.forServer().build(),
+                    new Http2MultiplexHandler(
+                        new ChannelInitializer<Http2StreamChannel>() {
+                          @Override
+                          protected void initChannel(Http2StreamChannel stream) {
+                            stream
+                                .pipeline()
+                                .addLast(new Http2StreamFrameToHttpObjectCodec(true), app.get());
+                          }
+                        })));
+  }
+
   /** A websocket server on {@code path} that echoes text frames. */
   static TestOrigin websocketEcho(EventLoopGroup group, String path) {
     return start(
