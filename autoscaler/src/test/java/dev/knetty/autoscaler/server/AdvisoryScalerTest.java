@@ -39,11 +39,14 @@ class AdvisoryScalerTest {
 
     clock.advanceTo(T0 + 2 * S);
     scaler.podReported(HELLO, "pod-a", T0 + 2 * S);
-    clock.advanceTo(T0 + 3 * S); // pod-b and pod-c were last heard 3 s ago: gone
+    clock.advanceTo(T0 + 3 * S); // pod-b and pod-c were last heard 3 s ago: gone at the poll
+    assertThat(scaler.readyPods(HELLO)).isEqualTo(2);
+    scaler.poll();
     assertThat(scaler.readyPods(HELLO)).isEqualTo(1);
     assertThat(scaler.readyPods(WORLD)).isZero();
-    scaler.poll();
     assertThat(told).containsExactlyInAnyOrder("default/hello-00001=1", "default/world-00002=0");
+    scaler.podReported(WORLD, "pod-d", T0 + 3 * S); // counted at once, before any poll
+    assertThat(scaler.readyPods(WORLD)).isEqualTo(1);
   }
 
   @Test
