@@ -282,9 +282,8 @@ public final class AutoscalerCommand implements Callable<Integer> {
     if (config == null) {
       return AutoscalerConfig.defaults();
     }
-    Map<String, String> data;
     try {
-      data = ConfigMaps.load(config);
+      Map<String, String> data = ConfigMaps.load(config);
       AutoscalerConfig parsed = AutoscalerConfig.fromMap(data);
       Set<String> unknown = AutoscalerConfig.unknownKeys(data);
       if (!unknown.isEmpty()) {
@@ -301,7 +300,7 @@ public final class AutoscalerCommand implements Callable<Integer> {
   private static int integer(String option, String value) {
     try {
       return Integer.parseInt(value.trim());
-    } catch (NumberFormatException | NullPointerException e) {
+    } catch (NumberFormatException e) {
       throw new BadOption(option + ": " + value + " (expected: an integer)");
     }
   }
@@ -313,7 +312,7 @@ public final class AutoscalerCommand implements Callable<Integer> {
         throw new BadOption(option + ": " + value + " (expected: at least 1ms)");
       }
       return d;
-    } catch (IllegalArgumentException | NullPointerException e) {
+    } catch (IllegalArgumentException e) {
       throw new BadOption(option + ": " + value + " (expected: a duration such as 500ms or 3s)");
     }
   }

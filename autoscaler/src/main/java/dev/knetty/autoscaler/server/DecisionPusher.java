@@ -174,50 +174,83 @@ final class DecisionPusher implements DecisionListener {
       pushedTo.addAll(activators.values());
       activatorIps = currentIps();
     }
-    for (Activator a : pushedTo) {
-      try {
-        push(a, all, changedKeys, removedKeys);
-      } catch (RuntimeException e) {
-        LOG.warn("Pushing decisions to {} failed: {}", a.peer, e.toString());
-      }
+    if (pushedTo.isEmpty()) {
+      return;
     }
-  }
-
-  private void push(
-      Activator a, boolean all, List<RevisionKey> changedKeys, List<RevisionKey> removedKeys) {
-    // At most one entry per revision, the last one wins: a decision, or null for a removal.
-    Map<RevisionKey, dev.knetty.common.kmp.Decision> out = new LinkedHashMap<>();
+    // Per activator, at most one entry per revision, the last one wins: a decision, or null for a
+    // removal.
+    Map<Activator, Map<RevisionKey, dev.knetty.common.kmp.Decision>> out = new HashMap<>();
+    for (Activator a : pushedTo) {
+      out.put(a, new LinkedHashMap<>());
+    }
     for (RevisionKey key : removedKeys) {
-      if (!revisions.containsKey(key) && a.sent.remove(key) != null) {
-        out.put(key, null);
+      if (!revisions.containsKey(key)) { // not added again meanwhile
+        for (Activator a : pushedTo) {
+          if (a.sent.remove(key) != null) {
+            out.get(a).put(key, null);
+          }
+        }
       }
     }
     if (all) {
-      for (Map.Entry<RevisionKey, Revision> e : revisions.entrySet()) {
-        offer(a, e.getKey(), e.getValue(), out);
-      }
+      revisions.forEach((key, rev) -> offer(key, rev, out));
       // Anything sent earlier that no longer exists (a removal raced with this push).
-      for (Iterator<RevisionKey> it = a.sent.keySet().iterator(); it.hasNext(); ) {
-        RevisionKey key = it.next();
-        if (!revisions.containsKey(key)) {
-          it.remove();
-          out.put(key, null);
+      for (Activator a : pushedTo) {
+        for (Iterator<RevisionKey> it = a.sent.keySet().iterator(); it.hasNext(); ) {
+          RevisionKey key = it.next();
+          if (!revisions.containsKey(key)) {
+            it.remove();
+            out.get(a).put(key, null);
+          }
         }
       }
     } else {
       for (RevisionKey key : changedKeys) {
         Revision rev = revisions.get(key);
         if (rev != null) {
-          offer(a, key, rev, out);
+          offer(key, rev, out);
         }
       }
     }
-    if (out.isEmpty()) {
+    out.forEach(this::send);
+  }
+
+  /**
+   * Adds each activator's decision for {@code key} to its entries of {@code out} when it differs
+   * from what that activator was last sent. The subset is computed once for all of them.
+   */
+  private void offer(
+      RevisionKey key,
+      Revision rev,
+      Map<Activator, Map<RevisionKey, dev.knetty.common.kmp.Decision>> out) {
+    Decision d = rev.decision;
+    if (d == null) {
+      return; // not decided yet
+    }
+    List<String> subset = subset(key, d.activators(), activatorIps);
+    out.forEach(
+        (a, entries) -> {
+          dev.knetty.common.kmp.Decision next =
+              new dev.knetty.common.kmp.Decision(
+                  key,
+                  d.desiredScale(),
+                  d.excessBurstCapacity(),
+                  subset.size(),
+                  subset.indexOf(a.ip), // the subset is sorted: the index Knative infers
+                  rev.containerConcurrency);
+          if (!next.equals(a.sent.put(key, next))) {
+            entries.put(key, next);
+          }
+        });
+  }
+
+  private void send(Activator a, Map<RevisionKey, dev.knetty.common.kmp.Decision> entries) {
+    if (entries.isEmpty()) {
       return;
     }
-    List<dev.knetty.common.kmp.Decision> decisions = new ArrayList<>(out.size());
+    List<dev.knetty.common.kmp.Decision> decisions = new ArrayList<>(entries.size());
     List<RevisionKey> gone = new ArrayList<>();
-    out.forEach(
+    entries.forEach(
         (key, decision) -> {
           if (decision == null) {
             gone.add(key);
@@ -225,30 +258,10 @@ final class DecisionPusher implements DecisionListener {
             decisions.add(decision);
           }
         });
-    a.peer.send(new Decisions(decisions, gone));
-  }
-
-  /** Adds {@code a}'s decision for {@code key} to {@code out} if it differs from the last sent. */
-  private void offer(
-      Activator a,
-      RevisionKey key,
-      Revision rev,
-      Map<RevisionKey, dev.knetty.common.kmp.Decision> out) {
-    Decision d = rev.decision;
-    if (d == null) {
-      return;
-    }
-    List<String> subset = subset(key, d.activators(), activatorIps);
-    dev.knetty.common.kmp.Decision next =
-        new dev.knetty.common.kmp.Decision(
-            key,
-            d.desiredScale(),
-            d.excessBurstCapacity(),
-            subset.size(),
-            subset.indexOf(a.ip),
-            rev.containerConcurrency);
-    if (!next.equals(a.sent.put(key, next))) {
-      out.put(key, next);
+    try {
+      a.peer.send(new Decisions(decisions, gone));
+    } catch (RuntimeException e) {
+      LOG.warn("Pushing decisions to {} failed: {}", a.peer, e.toString());
     }
   }
 
