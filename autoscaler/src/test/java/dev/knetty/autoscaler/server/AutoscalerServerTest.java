@@ -3,6 +3,7 @@ package dev.knetty.autoscaler.server;
 import static dev.knetty.autoscaler.server.ServerFixture.S;
 import static dev.knetty.autoscaler.server.ServerFixture.T0;
 import static dev.knetty.autoscaler.server.ServerFixture.WAIT;
+import static dev.knetty.autoscaler.server.ServerFixture.stat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -42,10 +43,6 @@ class AutoscalerServerTest {
     f.close();
   }
 
-  private static StatBatch stat(RevisionKey key, String pod, double concurrency) {
-    return StatBatch.of(new Stat(key, pod, 1, concurrency, 0, concurrency, 0, 10));
-  }
-
   private RevisionSnapshot snapshot(RevisionKey key) {
     return f.server.multiscaler().snapshot(key).orElseThrow();
   }
@@ -56,8 +53,7 @@ class AutoscalerServerTest {
     f.source.upsert(HELLO, 10, Map.of(G + "target", "5"));
     ServerFixture.Client qp = f.client(Role.QUEUE_PROXY, "hello-00001-pod-a", "10.1.0.1");
 
-    qp.client.send(stat(HELLO, "hello-00001-pod-a", 3)); // target 5 x 70%: one pod
-    await().atMost(WAIT).until(() -> f.server.receivedStats() == 1);
+    f.report(qp, HELLO, "hello-00001-pod-a", 3); // target 5 x 70%: one pod
     f.sched.advance(Duration.ofSeconds(2)); // one tick
 
     JsonNode all = f.json("/revisions");
@@ -92,8 +88,7 @@ class AutoscalerServerTest {
     f.start(new InMemoryScaler(true));
     f.source.upsert(HELLO, 10, Map.of());
     ServerFixture.Client qp = f.client(Role.QUEUE_PROXY, "hello-00001-pod-a", "10.1.0.1");
-    qp.client.send(stat(HELLO, "hello-00001-pod-a", 14));
-    await().atMost(WAIT).until(() -> f.server.receivedStats() == 1);
+    f.report(qp, HELLO, "hello-00001-pod-a", 14);
     f.sched.advance(Duration.ofSeconds(2));
 
     String tags = "{namespace=\"default\",revision=\"hello-00001\"}";
@@ -140,8 +135,7 @@ class AutoscalerServerTest {
     f.start(new InMemoryScaler(true));
     f.source.upsert(HELLO, 0, Map.of());
     ServerFixture.Client good = f.client(Role.QUEUE_PROXY, "pod-good", "10.1.0.1");
-    good.client.send(stat(HELLO, "pod-good", 1));
-    await().atMost(WAIT).until(() -> f.server.receivedStats() == 1);
+    f.report(good, HELLO, "pod-good", 1);
 
     try (Socket garbage = new Socket("127.0.0.1", f.server.kmpPort())) {
       OutputStream out = garbage.getOutputStream();
@@ -157,8 +151,7 @@ class AutoscalerServerTest {
 
     await().atMost(WAIT).until(() -> f.closed("bad_magic") == 1);
     await().atMost(WAIT).until(() -> f.closed("peer_closed") == 1);
-    good.client.send(stat(HELLO, "pod-good", 2));
-    await().atMost(WAIT).until(() -> f.server.receivedStats() == 2);
+    f.report(good, HELLO, "pod-good", 2);
     assertThat(good.client.isConnected()).isTrue();
     assertThat(good.disconnects).isEmpty();
   }
@@ -172,8 +165,7 @@ class AutoscalerServerTest {
     ServerFixture.Client activator = f.client(Role.ACTIVATOR, "activator-a", "10.0.0.1");
 
     // An idle revision: a valid evaluation at 0.
-    qp.client.send(stat(HELLO, "pod-a", 0));
-    await().atMost(WAIT).until(() -> f.server.receivedStats() == 1);
+    f.report(qp, HELLO, "pod-a", 0);
     f.sched.advance(Duration.ofSeconds(2));
     assertThat(snapshot(HELLO).desiredScale()).isZero();
     f.pumpUntil(() -> activator.decision(HELLO) != null);

@@ -14,6 +14,8 @@ import dev.knetty.common.kmp.KmpClient;
 import dev.knetty.common.kmp.KmpClientConfig;
 import dev.knetty.common.kmp.KmpClientListener;
 import dev.knetty.common.kmp.Role;
+import dev.knetty.common.kmp.Stat;
+import dev.knetty.common.kmp.StatBatch;
 import dev.knetty.common.metrics.ProcessMetrics;
 import dev.knetty.common.net.Transport;
 import io.netty.channel.EventLoopGroup;
@@ -90,6 +92,18 @@ final class ServerFixture implements AutoCloseable {
     events.client = client;
     await().atMost(WAIT).until(client::isConnected);
     return events;
+  }
+
+  /** A stat of {@code concurrency} (and as many requests per second). */
+  static StatBatch stat(RevisionKey key, String pod, double concurrency) {
+    return StatBatch.of(new Stat(key, pod, 1, concurrency, 0, concurrency, 0, 10));
+  }
+
+  /** {@code client} reports {@code concurrency} for {@code key}; returns once the server has it. */
+  void report(Client client, RevisionKey key, String pod, double concurrency) {
+    long before = server.receivedStats();
+    client.client.send(stat(key, pod, concurrency));
+    await().atMost(WAIT).until(() -> server.receivedStats() > before);
   }
 
   /** Runs what is due on the scheduler (never advancing its clock) until {@code done}. */
