@@ -227,6 +227,9 @@ public final class AutoscalerCommand implements Callable<Integer> {
       stop.join();
       LOG.info("Autoscaler stopping");
     } finally {
+      if (stop.isDone()) {
+        LOG.info("Autoscaler stopped"); // before the shutdown hook lets the JVM halt
+      }
       closed.countDown();
     }
     return 0;

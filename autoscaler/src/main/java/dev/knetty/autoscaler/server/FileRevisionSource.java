@@ -198,13 +198,13 @@ public final class FileRevisionSource implements RevisionSource {
     }
     if (synced) {
       LOG.info(
-          "Revisions file {} reloaded: {} revisions, {} added or changed, {} removed",
+          "Revisions file {} reloaded: {} revision(s), {} added or changed, {} removed",
           file,
           next.size(),
           changed,
           removed);
     } else {
-      LOG.info("Revisions file {}: {} revisions", file, next.size());
+      LOG.info("Revisions file {}: {} revision(s)", file, next.size());
     }
     current = next;
     synced = true;
