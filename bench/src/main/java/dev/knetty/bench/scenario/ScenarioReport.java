@@ -109,7 +109,8 @@ public final class ScenarioReport {
                       Locale.ROOT, "%.1f", s.process().peakRssBytes() / (1024.0 * 1024.0))));
     }
     if (!result.checks().isEmpty()) {
-      md.append("\n| check | observed | expected | result |\n|---|--:|--:|---|\n");
+      md.append(result.phases().isEmpty() ? "" : "\n")
+          .append("| check | observed | expected | result |\n|---|--:|--:|---|\n");
       for (Check check : result.checks()) {
         md.append("| ")
             .append(cell(check.name()))

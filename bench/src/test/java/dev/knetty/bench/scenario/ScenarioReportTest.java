@@ -62,7 +62,10 @@ class ScenarioReportTest {
         ScenarioReport.markdown(
             new ScenarioResult(
                 "demo", "No load", List.of(), List.of(Check.atMost("errors", 0, 0)), List.of()));
-    assertThat(md).doesNotContain("| phase |").contains("| check |").contains("| errors | 0 |");
+    assertThat(md)
+        .doesNotContain("| phase |")
+        .contains("No load\n\n| check |")
+        .contains("| errors | 0 |");
   }
 
   @Test
