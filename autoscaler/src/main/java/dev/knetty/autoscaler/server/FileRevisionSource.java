@@ -126,7 +126,8 @@ public final class FileRevisionSource implements RevisionSource {
     }
     poll();
     long millis = pollInterval.toMillis();
-    pollTask = poller.scheduleWithFixedDelay(this::poll, millis, millis, TimeUnit.MILLISECONDS);
+    pollTask =
+        poller.scheduleWithFixedDelay(this::pollQuietly, millis, millis, TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -169,12 +170,17 @@ public final class FileRevisionSource implements RevisionSource {
           e.getMessage(),
           current.size());
       return;
-    } catch (RuntimeException e) {
-      errors.increment();
-      LOG.warn("Revisions file {}: {}; keeping the last good revisions", file, e.toString());
-      return;
     }
     apply(specs);
+  }
+
+  /** The scheduled poll: a failure is logged and the next poll comes all the same. */
+  private void pollQuietly() {
+    try {
+      poll();
+    } catch (RuntimeException e) {
+      LOG.warn("Revisions file {}: applying it failed: {}", file, e.toString());
+    }
   }
 
   private void apply(List<RevisionSpec> specs) {
