@@ -87,6 +87,14 @@ class MultiscalerTest {
   }
 
   @Test
+  void everyEvaluationIsTimed() {
+    start().upsert(KEY, scaling());
+    sched.advanceTo(T0 + 2 * S); // one tick, invalid (no data): timed all the same
+    ms.tickAll();
+    assertThat(registry.get("knetty.autoscaler.tick.duration").timer().count()).isEqualTo(2);
+  }
+
+  @Test
   void proxiedPartsAreSubtracted() {
     start().upsert(KEY, scaling());
     ms.record(KEY, T0 + S, 10, 4, 20, 5);
