@@ -47,6 +47,23 @@ public final class TextResponses {
     return response;
   }
 
+  /**
+   * A complete response whose body is exactly {@code message}: what Go sends for {@code
+   * WriteHeader(status); Write(message)} (content type sniffed as text, no trailing newline, no
+   * {@code nosniff}). Knative answers its 502 proxy errors and 504 timeouts this way.
+   */
+  public static FullHttpResponse plain(
+      ByteBufAllocator alloc, HttpResponseStatus status, String message) {
+    ByteBuf body = alloc.buffer(ByteBufUtil.utf8MaxBytes(message));
+    ByteBufUtil.writeUtf8(body, message);
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
+    response
+        .headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN_UTF8)
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+    return response;
+  }
+
   /** A complete response with no body (e.g. a bare 503 of a failed readiness probe). */
   public static FullHttpResponse empty(ByteBufAllocator alloc, HttpResponseStatus status) {
     FullHttpResponse response =

@@ -42,4 +42,17 @@ public final class PipelineNames {
   public static final String KMP_FRAME_DECODER = "knetty.kmpFrameDecoder";
   public static final String KMP_FRAME_ENCODER = "knetty.kmpFrameEncoder";
   public static final String KMP_CONNECTION = "knetty.kmpConnection";
+
+
+  // Reverse-proxy engine (dev.knetty.common.proxy).
+  public static final String PROXY_CONNECTION_TIMEOUTS = "knetty.proxy.connectionTimeouts";
+  public static final String PROXY_CLEARTEXT_UPGRADE = "knetty.proxy.cleartextUpgrade";
+  public static final String PROXY_PROTOCOL_SELECTOR = "knetty.proxy.protocolSelector";
+  public static final String PROXY_FLOW_CONTROL = "knetty.proxy.flowControl";
+  public static final String PROXY_CLIENT = "knetty.proxy.client";
+  public static final String PROXY_H2_CODEC = "knetty.proxy.h2Codec";
+  public static final String PROXY_H2_MULTIPLEX = "knetty.proxy.h2Multiplex";
+  public static final String PROXY_H2_CONNECTION = "knetty.proxy.h2Connection";
+  public static final String PROXY_H2_STREAM_CODEC = "knetty.proxy.h2StreamCodec";
+  public static final String PROXY_UPSTREAM = "knetty.proxy.upstream";
 }
