@@ -1,5 +1,6 @@
 package dev.knetty.dist;
 
+import dev.knetty.activator.ActivatorCommand;
 import dev.knetty.autoscaler.simulate.SimulateCommand;
 import dev.knetty.bench.BenchCommand;
 import dev.knetty.bench.sampleapp.SampleAppCommand;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Command;
     versionProvider = Knetty.Version.class,
     description = "Knetty: a serverless data plane for Kubernetes on Netty.",
     subcommands = {
+      ActivatorCommand.class,
       SimulateCommand.class,
       SampleAppCommand.class,
       BenchCommand.class,
