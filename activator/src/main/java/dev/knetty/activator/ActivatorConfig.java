@@ -106,6 +106,11 @@ public record ActivatorConfig(
           "podName: '" + podName + "' (expected: 1 to 253 characters)");
     }
     Objects.requireNonNull(podIp, "podIp");
+    if (podIp.length() > 253 || autoscalerHost.length() > 253) {
+      throw new IllegalArgumentException(
+          (podIp.length() > 253 ? "podIp: '" + podIp : "autoscalerHost: '" + autoscalerHost)
+              + "' (expected: at most 253 characters)");
+    }
     Objects.requireNonNull(clusterDomain, "clusterDomain");
     if (clusterDomain.isEmpty() || !clusterDomain.equals(clusterDomain.strip())) {
       throw new IllegalArgumentException(

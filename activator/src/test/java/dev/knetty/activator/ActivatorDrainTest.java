@@ -31,10 +31,7 @@ class ActivatorDrainTest extends ActivatorTestSupport {
   @Test
   void afterSigtermKubeletProbesGet500WhileRequestsAreStillServed() throws Exception {
     start(config().drainDelay(Duration.ofHours(1)));
-    revision(HELLO, 0);
-    FakePod pod = pod();
-    endpoints(HELLO, pod);
-    awaitHealthy(HELLO, 1);
+    FakePod pod = servingPod(HELLO);
     assertThat(raw("GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: kube-probe/1.30").status())
         .isEqualTo(200);
     Thread shutdown = new Thread(activator::shutdownGracefully, "test-shutdown");

@@ -150,10 +150,7 @@ class ActivatorProxyTest extends ActivatorTestSupport {
   @Test
   void forwardedRequestsCarryKnativesHeadersAndLoseTheRoutingOnes() throws Exception {
     start(config());
-    revision(HELLO, 0);
-    FakePod pod = pod();
-    endpoints(HELLO, pod);
-    awaitHealthy(HELLO, 1);
+    FakePod pod = servingPod(HELLO);
 
     Raw r =
         raw(
@@ -181,10 +178,7 @@ class ActivatorProxyTest extends ActivatorTestSupport {
   @Test
   void anExistingOriginalHostIsKept() throws Exception {
     start(config());
-    revision(HELLO, 0);
-    FakePod pod = pod();
-    endpoints(HELLO, pod);
-    awaitHealthy(HELLO, 1);
+    FakePod pod = servingPod(HELLO);
 
     raw(
         "GET / HTTP/1.1\r\nHost: hello.default\r\nK-Original-Host: example.com\r\nConnection: close");
@@ -196,10 +190,7 @@ class ActivatorProxyTest extends ActivatorTestSupport {
   @Test
   void revisionsAreFoundByHeadersOrHostAndUnknownOnesGet404NamingTheLookup() throws Exception {
     start(config());
-    revision(HELLO, 0);
-    FakePod pod = pod();
-    endpoints(HELLO, pod);
-    awaitHealthy(HELLO, 1);
+    FakePod pod = servingPod(HELLO);
 
     for (String host :
         List.of("hello.default", "hello.default.svc:80", "hello.default.svc.cluster.local:8012")) {
@@ -257,10 +248,7 @@ class ActivatorProxyTest extends ActivatorTestSupport {
   @Test
   void h2cClientsAreProxiedOverH2c() {
     start(config());
-    revision(HELLO, 0);
-    FakePod pod = pod();
-    endpoints(HELLO, pod);
-    awaitHealthy(HELLO, 1);
+    FakePod pod = servingPod(HELLO);
 
     H2cClient.Response r = h2c().get("hello.default", "/h2").orTimeout(60, TimeUnit.SECONDS).join();
 
@@ -272,10 +260,7 @@ class ActivatorProxyTest extends ActivatorTestSupport {
   @Test
   void websocketsPassThrough() {
     start(config());
-    revision(HELLO, 0);
-    FakePod pod = pod();
-    endpoints(HELLO, pod);
-    awaitHealthy(HELLO, 1);
+    FakePod pod = servingPod(HELLO);
     CompletableFuture<String> echoed = new CompletableFuture<>();
 
     WebSocket ws =

@@ -108,6 +108,15 @@ abstract class ActivatorTestSupport {
     source.setEndpoints(key, list);
   }
 
+  /** A revision with unlimited concurrency and one healthy pod. */
+  FakePod servingPod(RevisionKey key) {
+    revision(key, 0);
+    FakePod pod = pod();
+    endpoints(key, pod);
+    awaitHealthy(key, 1);
+    return pod;
+  }
+
   /** Waits until the throttler of {@code key} has {@code pods} healthy pods. */
   void awaitHealthy(RevisionKey key, int pods) {
     await().atMost(WAIT).until(() -> activator.revision(key).throttler.pods() == pods);

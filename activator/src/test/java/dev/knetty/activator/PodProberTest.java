@@ -59,17 +59,17 @@ class PodProberTest {
 
   @AfterEach
   void tearDown() {
-    onLoop(
-        () -> {
-          prober.close();
-          return null;
-        });
+    run(prober::close);
     pods.forEach(FakePod::close);
     group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
   }
 
   private <T> T onLoop(Callable<T> task) {
     return loop.submit(task).syncUninterruptibly().getNow();
+  }
+
+  private void run(Runnable task) {
+    loop.submit(task).syncUninterruptibly();
   }
 
   private FakePod pod() {
@@ -79,11 +79,7 @@ class PodProberTest {
   }
 
   private void update(PodEndpoint... endpoints) {
-    onLoop(
-        () -> {
-          prober.update(REV, List.of(endpoints));
-          return null;
-        });
+    run(() -> prober.update(REV, List.of(endpoints)));
   }
 
   private List<UpstreamTarget> healthy() {
@@ -186,11 +182,7 @@ class PodProberTest {
     await().atMost(WAIT).until(() -> healthy().size() == 1);
     pod.healthy.set(false);
 
-    onLoop(
-        () -> {
-          prober.podFailed(REV, pod.target());
-          return null;
-        });
+    run(() -> prober.podFailed(REV, pod.target()));
 
     assertThat(healthy()).isEmpty();
     int probes = pod.probes.get();

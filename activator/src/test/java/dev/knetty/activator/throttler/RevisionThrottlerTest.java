@@ -39,6 +39,28 @@ class RevisionThrottlerTest {
     return f.getNow();
   }
 
+  /**
+   * A throttler with one pod of containerConcurrency 1 whose slot {@code holder} holds, and a
+   * second request {@code parked} that got a revision slot but found no pod slot: a second pod let
+   * it through the revision breaker and went before its hand-over ran.
+   */
+  private record Parked(RevisionThrottler throttler, Lease holder, Future<Lease> parked) {}
+
+  private Parked parked() {
+    RevisionThrottler t = new RevisionThrottler("r", 1);
+    t.updatePods(List.of(P1));
+    Lease a = lease(t.acquire(loop));
+    Future<Lease> b = t.acquire(loop);
+    channel.runPendingTasks();
+    assertThat(b.isDone()).isFalse();
+    t.updatePods(List.of(P1, P2)); // b's hand-over to its loop is queued
+    t.updatePods(List.of(P1));
+    channel.runPendingTasks();
+    assertThat(b.isDone()).isFalse();
+    assertThat(t.waiting()).as("parked").isEqualTo(1);
+    return new Parked(t, a, b);
+  }
+
   @Test
   void requestsWaitWithoutPodsAndProceedWhenOneAppears() {
     RevisionThrottler t = new RevisionThrottler("r", 1);
@@ -163,48 +185,27 @@ class RevisionThrottlerTest {
 
   @Test
   void aRevisionSlotWithoutAPodSlotParksUntilAPodSlotIsReleased() {
-    RevisionThrottler t = new RevisionThrottler("r", 1);
-    t.updatePods(List.of(P1));
-    Lease a = lease(t.acquire(loop));
-    Future<Lease> b = t.acquire(loop);
-    channel.runPendingTasks();
-    assertThat(b.isDone()).isFalse();
-
-    // A second pod lets b through the revision breaker; the hand-over to b's loop is queued.
-    t.updatePods(List.of(P1, P2));
-    // The second pod goes before b runs: b holds a revision slot and no pod is free.
-    t.updatePods(List.of(P1));
-    channel.runPendingTasks();
-
-    assertThat(b.isDone()).isFalse();
-    assertThat(t.waiting()).as("parked").isEqualTo(1);
+    Parked p = parked();
     // Parked means idle: nothing is queued to try again.
     assertThat(channel.hasPendingTasks()).isFalse();
 
-    a.release();
+    p.holder().release();
 
-    assertThat(lease(b).target()).isEqualTo(P1);
-    b.getNow().release();
-    assertThat(t.executing()).isZero();
-    assertThat(t.waiting()).isZero();
+    assertThat(lease(p.parked()).target()).isEqualTo(P1);
+    p.parked().getNow().release();
+    assertThat(p.throttler().executing()).isZero();
+    assertThat(p.throttler().waiting()).isZero();
   }
 
   @Test
   void aParkedRequestProceedsWhenPodsChange() {
-    RevisionThrottler t = new RevisionThrottler("r", 1);
-    t.updatePods(List.of(P1));
-    Lease a = lease(t.acquire(loop));
-    Future<Lease> b = t.acquire(loop);
-    t.updatePods(List.of(P1, P2));
-    t.updatePods(List.of(P1));
-    channel.runPendingTasks();
-    assertThat(t.waiting()).isEqualTo(1);
+    Parked p = parked();
 
-    t.updatePods(List.of(P1, P3));
+    p.throttler().updatePods(List.of(P1, P3));
 
-    assertThat(lease(b).target()).isEqualTo(P3);
-    a.release();
-    b.getNow().release();
+    assertThat(lease(p.parked()).target()).isEqualTo(P3);
+    p.holder().release();
+    p.parked().getNow().release();
   }
 
   @Test
@@ -226,20 +227,14 @@ class RevisionThrottlerTest {
 
   @Test
   void cancellingAParkedRequestReleasesItsRevisionSlot() {
-    RevisionThrottler t = new RevisionThrottler("r", 1);
-    t.updatePods(List.of(P1));
-    Lease a = lease(t.acquire(loop));
-    Future<Lease> b = t.acquire(loop);
-    t.updatePods(List.of(P1, P2));
-    t.updatePods(List.of(P1));
+    Parked p = parked();
+
+    assertThat(p.parked().cancel(false)).isTrue();
+    p.holder().release();
     channel.runPendingTasks();
 
-    assertThat(b.cancel(false)).isTrue();
-    a.release();
-    channel.runPendingTasks();
-
-    assertThat(t.waiting()).isZero();
-    assertThat(t.executing()).isZero();
+    assertThat(p.throttler().waiting()).isZero();
+    assertThat(p.throttler().executing()).isZero();
   }
 
   @Test
