@@ -4,10 +4,8 @@ import dev.knetty.activator.endpoints.EndpointSource;
 import dev.knetty.common.RevisionKey;
 import dev.knetty.common.http.AdminHttpServer;
 import dev.knetty.common.http.AdminHttpServerConfig;
-import dev.knetty.common.kmp.Decisions;
 import dev.knetty.common.kmp.KmpClient;
 import dev.knetty.common.kmp.KmpClientConfig;
-import dev.knetty.common.kmp.KmpClientListener;
 import dev.knetty.common.kmp.Role;
 import dev.knetty.common.metrics.ProcessMetrics;
 import dev.knetty.common.net.Transport;
@@ -176,12 +174,7 @@ public final class Activator implements AutoCloseable {
                     .build(),
                 transport,
                 workers,
-                new KmpClientListener() {
-                  @Override
-                  public void onDecisions(Decisions decisions) {
-                    revisions.decisions(decisions);
-                  }
-                });
+                revisions::decisions);
         metrics.bind(client);
         kmp = client;
       }
