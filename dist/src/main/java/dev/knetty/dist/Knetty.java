@@ -1,5 +1,6 @@
 package dev.knetty.dist;
 
+import dev.knetty.activator.ActivatorCommand;
 import dev.knetty.autoscaler.server.AutoscalerCommand;
 import dev.knetty.autoscaler.simulate.SimulateCommand;
 import dev.knetty.bench.BenchCommand;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Command;
     versionProvider = Knetty.Version.class,
     description = "Knetty: a serverless data plane for Kubernetes on Netty.",
     subcommands = {
+      ActivatorCommand.class,
       AutoscalerCommand.class,
       SimulateCommand.class,
       SampleAppCommand.class,

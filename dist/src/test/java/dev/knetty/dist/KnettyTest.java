@@ -18,8 +18,10 @@ class KnettyTest {
     int exit = cmd.execute("--help");
 
     assertThat(exit).isZero();
-    assertThat(out.toString()).contains("autoscaler", "simulate", "sample-app", "bench");
-    assertThat(cmd.getSubcommands()).containsKeys("autoscaler", "simulate", "sample-app", "bench");
+    assertThat(out.toString())
+        .contains("activator", "autoscaler", "simulate", "sample-app", "bench");
+    assertThat(cmd.getSubcommands())
+        .containsKeys("activator", "autoscaler", "simulate", "sample-app", "bench");
   }
 
   @Test
