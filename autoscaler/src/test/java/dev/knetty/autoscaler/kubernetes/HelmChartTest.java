@@ -7,6 +7,7 @@ import static org.assertj.core.groups.Tuple.tuple;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import dev.knetty.autoscaler.kubernetes.webhook.WebhookConfig;
+import dev.knetty.common.config.RevisionDefaults;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -282,7 +283,7 @@ class HelmChartTest {
         .isEqualTo("knetty-autoscaler.knetty-system.svc.cluster.local:9095");
     assertThat(config.queueProxy().cpuRequest()).isEqualTo("25m");
     assertThat(config.queueProxy().cpuLimit()).isEmpty();
-    assertThat(config.revisionDefaults()).isEqualTo(RevisionDefaults.KNATIVE);
+    assertThat(config.revisionDefaults()).isEqualTo(RevisionDefaults.defaults());
     assertThat(env(container(activator)))
         .containsEntry(
             "KNETTY_AUTOSCALER", "knetty-autoscaler.knetty-system.svc.cluster.local:9095");
@@ -388,8 +389,8 @@ class HelmChartTest {
         .anySatisfy(v -> assertThat(v.getMountPath()).isEqualTo("/etc/knetty/webhook-certs"));
     assertThat(config.tls().serviceName()).isEqualTo("edge-knetty-autoscaler");
     assertThat(config.queueProxy().memoryLimit()).isEqualTo("200Mi");
-    assertThat(config.revisionDefaults().timeoutSeconds()).isEqualTo(120);
-    assertThat(config.revisionDefaults().responseStartTimeoutSeconds()).isEqualTo(60);
+    assertThat(config.revisionDefaults().revisionTimeoutSeconds()).isEqualTo(120);
+    assertThat(config.revisionDefaults().revisionResponseStartTimeoutSeconds()).isEqualTo(60);
   }
 
   @Test
