@@ -81,7 +81,10 @@ final class KmpEndpoint {
     try {
       write();
       LOG.info(
-          "Leading: KMP Service {} now points at {}:{}", config.kmpService(), config.podIp(), port);
+          "Leading: KMP Service {} now points at {}:{}",
+          config.kmpService(),
+          config.podIp(),
+          port.getAsInt());
     } catch (KubernetesClientException e) {
       LOG.warn(
           "Cannot point KMP Service {} at this replica, retrying: {}",

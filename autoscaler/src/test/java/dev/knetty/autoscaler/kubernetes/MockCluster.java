@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
  *
  * One per test class (informers of different tests use different namespaces); close it after.
  */
-final class MockCluster implements AutoCloseable {
+public final class MockCluster implements AutoCloseable {
 
   private static final Pattern SCALE =
       Pattern.compile("(/apis/apps/v1/namespaces/[^/]+/deployments/[^/?]+)/scale(\\?.*)?");
@@ -50,7 +50,8 @@ final class MockCluster implements AutoCloseable {
   private final List<Write> writes = new CopyOnWriteArrayList<>();
   private final KubernetesMockServer server;
 
-  MockCluster() {
+  /** Starts the mock API server. */
+  public MockCluster() {
     server =
         new KubernetesMockServer(
             new Context(), new MockWebServer(), new HashMap<>(), new Dispatcher(), false);
@@ -58,7 +59,7 @@ final class MockCluster implements AutoCloseable {
   }
 
   /** A client with user agent {@code name}, so that its writes can be told apart. */
-  KubernetesClient client(String name) {
+  public KubernetesClient client(String name) {
     Config config =
         new ConfigBuilder(Config.empty())
             .withMasterUrl(server.url("/"))
