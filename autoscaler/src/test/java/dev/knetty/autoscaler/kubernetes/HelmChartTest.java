@@ -8,7 +8,10 @@ import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import dev.knetty.autoscaler.kubernetes.webhook.WebhookConfig;
 import dev.knetty.autoscaler.server.AutoscalerCommand;
+import dev.knetty.common.config.AutoscalerConfig;
+import dev.knetty.common.config.RevisionAnnotations;
 import dev.knetty.common.config.RevisionDefaults;
+import dev.knetty.common.config.RevisionScaling;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -405,6 +408,37 @@ class HelmChartTest {
                 render("scoped", "autoscaler:\n  watchNamespace: apps\n")
                     .one(Deployment.class, "scoped-knetty-autoscaler")));
     assertThat(KubernetesConfig.fromEnvironment(namespaced).watchNamespace()).isEqualTo("apps");
+  }
+
+  @Test
+  void theKubernetesExampleIsAValidRevisionUnderTheDemoValues() throws Exception {
+    Path examples = CHART.resolve("../../examples/kubernetes").normalize();
+    Deployment hello =
+        SERIALIZATION.unmarshal(Files.readString(examples.resolve("hello.yaml")), Deployment.class);
+    String revision = hello.getMetadata().getLabels().get(KnettyKeys.REVISION_LABEL);
+    Map<String, String> annotations = hello.getSpec().getTemplate().getMetadata().getAnnotations();
+
+    assertThat(revision).isEqualTo("hello-1");
+    assertThat(hello.getSpec().getTemplate().getMetadata().getLabels())
+        .containsEntry(KnettyKeys.REVISION_LABEL, revision);
+    assertThat(hello.getSpec().getSelector().getMatchLabels())
+        .containsEntry(KnettyKeys.REVISION_LABEL, revision);
+    KnettyAnnotations.Read read =
+        KnettyAnnotations.read(annotations, RevisionDefaults.defaults(), 8080);
+    assertThat(read.warnings()).isEmpty();
+    assertThat(read.settings().containerConcurrency()).isEqualTo(20);
+
+    Map<String, String> demo =
+        render("demo", Files.readString(examples.resolve("demo-values.yaml")))
+            .one(ConfigMap.class, "config-autoscaler")
+            .getData();
+    AutoscalerConfig config = AutoscalerConfig.fromMap(demo);
+    assertThat(config.stableWindow()).isEqualTo(Duration.ofSeconds(20));
+    RevisionScaling.derive(
+        config,
+        RevisionAnnotations.parse(annotations, config),
+        read.settings().containerConcurrency(),
+        true);
   }
 
   @Test
