@@ -94,7 +94,7 @@ public record KubernetesConfig(
    * @throws IllegalArgumentException naming the variable, its value and what was expected
    */
   public static KubernetesConfig fromEnvironment(Map<String, String> env) {
-    Env e = new Env(env);
+    Environment e = new Environment(env);
     return new KubernetesConfig(
         e.required("KNETTY_POD_NAMESPACE"),
         e.required("KNETTY_POD_NAME"),
@@ -109,36 +109,6 @@ public record KubernetesConfig(
         e.string("KNETTY_CLUSTER_DOMAIN", "cluster.local"),
         Duration.ofMillis(e.integer("KNETTY_ACTIVATOR_PROBE_TIMEOUT_MILLIS", 1000)),
         Duration.ofSeconds(e.integer("KNETTY_CACHE_SYNC_TIMEOUT_SECONDS", 120)));
-  }
-
-  /** Typed reads of environment variables; an empty value counts as absent. */
-  private record Env(Map<String, String> env) {
-
-    String string(String name, String fallback) {
-      String v = env.get(name);
-      return v == null || v.isBlank() ? fallback : v.trim();
-    }
-
-    String required(String name) {
-      String v = string(name, null);
-      if (v == null) {
-        throw new IllegalArgumentException(
-            name + ": " + env.get(name) + " (expected: a value; it is required)");
-      }
-      return v;
-    }
-
-    int integer(String name, int fallback) {
-      String v = string(name, null);
-      if (v == null) {
-        return fallback;
-      }
-      try {
-        return Integer.parseInt(v);
-      } catch (NumberFormatException ex) {
-        throw new IllegalArgumentException(name + ": " + v + " (expected: an integer)", ex);
-      }
-    }
   }
 
   private static void name(String what, String value) {

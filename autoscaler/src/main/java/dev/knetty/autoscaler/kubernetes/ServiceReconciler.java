@@ -379,9 +379,13 @@ final class ServiceReconciler implements DecisionListener, AutoCloseable {
    * Creates {@code desired}, or updates {@code existing} (from the cache) to it; does nothing when
    * they agree.
    *
-   * @return false when an object of that name exists that {@code owner} does not control
+   * @return false when an object of that name exists that {@code owner} does not control, or this
+   *     replica no longer leads
    */
   private <T extends HasMetadata> boolean ensure(Deployment owner, T desired, T existing) {
+    if (!leadership.leading()) {
+      return false; // no write after the leadership is gone
+    }
     if (existing == null) {
       try {
         client.resource(desired).create();
@@ -413,7 +417,7 @@ final class ServiceReconciler implements DecisionListener, AutoCloseable {
       return false;
     }
     T next = merged(existing, desired);
-    if (!next.equals(existing) && leadership.leading()) {
+    if (!next.equals(existing)) {
       client.resource(next).update(); // with the cached resourceVersion: a conflict retries
     }
     return true;

@@ -4,7 +4,6 @@ import static dev.knetty.autoscaler.kubernetes.TestObjects.G;
 import static dev.knetty.autoscaler.kubernetes.TestObjects.create;
 import static dev.knetty.autoscaler.kubernetes.TestObjects.deployment;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.knetty.autoscaler.server.RevisionSpec;
 import dev.knetty.common.RevisionKey;
@@ -12,40 +11,11 @@ import dev.knetty.common.config.AutoscalerConfig;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import java.net.URI;
-import java.time.Duration;
 import java.util.Map;
-import org.awaitility.core.ConditionFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Deployments labelled knetty.dev/revision become revisions, checked, with Events. */
-class DeploymentRevisionSourceTest {
-
-  private static MockCluster cluster;
-  private Parts parts;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = new MockCluster();
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    cluster.close();
-  }
-
-  @AfterEach
-  void close() {
-    if (parts != null) {
-      parts.close();
-    }
-  }
-
-  private static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(30));
-  }
+class DeploymentRevisionSourceTest extends OnMockCluster {
 
   private Parts start(String namespace) {
     parts =

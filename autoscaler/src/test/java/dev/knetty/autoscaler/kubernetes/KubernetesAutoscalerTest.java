@@ -8,7 +8,6 @@ import static dev.knetty.autoscaler.kubernetes.TestObjects.kmpService;
 import static dev.knetty.autoscaler.kubernetes.TestObjects.pods;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import dev.knetty.autoscaler.ManualScheduler;
 import dev.knetty.autoscaler.RevisionSnapshot;
@@ -28,48 +27,23 @@ import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.awaitility.core.ConditionFactory;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Whole autoscaler replicas on a mock cluster: a manual scheduler and clock for the autoscaling,
  * real threads and the mock's watches for everything Kubernetes.
  */
-class KubernetesAutoscalerTest {
+class KubernetesAutoscalerTest extends OnMockCluster {
 
   private static final long S = 1_000_000_000L;
   private static final long T0 = 1_700_000_000L * S;
 
-  private static MockCluster cluster;
-  private static KubernetesClient admin;
-  private static FakeActivator activator;
   private final List<Replica> replicas = new ArrayList<>();
 
-  @BeforeAll
-  static void startCluster() throws Exception {
-    cluster = new MockCluster();
-    admin = cluster.client("admin");
-    activator = new FakeActivator();
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    activator.close();
-    admin.close();
-    cluster.close();
-  }
-
   @AfterEach
-  void close() {
+  void closeReplicas() {
     replicas.forEach(Replica::close);
-    activator.answering.set(true);
-  }
-
-  private static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(30));
   }
 
   /** One autoscaler replica: its own client (user agent = name), scheduler and clock. */

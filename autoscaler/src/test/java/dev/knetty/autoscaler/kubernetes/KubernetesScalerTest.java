@@ -7,7 +7,6 @@ import static dev.knetty.autoscaler.kubernetes.TestObjects.pods;
 import static dev.knetty.autoscaler.kubernetes.TestObjects.privateSlice;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import dev.knetty.autoscaler.Decision;
 import dev.knetty.autoscaler.Scaler;
@@ -15,50 +14,14 @@ import dev.knetty.autoscaler.SksMode;
 import dev.knetty.common.RevisionKey;
 import dev.knetty.common.config.AutoscalerConfig;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import org.awaitility.core.ConditionFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Ready pods from EndpointSlices, scaling through the scale subresource, the activator check. */
-class KubernetesScalerTest {
-
-  private static MockCluster cluster;
-  private static KubernetesClient admin;
-  private static FakeActivator activator;
-  private Parts parts;
-
-  @BeforeAll
-  static void startCluster() throws Exception {
-    cluster = new MockCluster();
-    admin = cluster.client("admin");
-    activator = new FakeActivator();
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    activator.close();
-    admin.close();
-    cluster.close();
-  }
-
-  @AfterEach
-  void close() {
-    if (parts != null) {
-      parts.close();
-    }
-  }
-
-  private static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(30));
-  }
+class KubernetesScalerTest extends OnMockCluster {
 
   private RevisionKey revision(String namespace, int replicas, boolean lead) {
     create(admin, deployment(namespace, "hello", "hello-1", replicas));

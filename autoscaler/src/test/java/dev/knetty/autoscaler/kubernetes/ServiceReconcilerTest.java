@@ -5,7 +5,6 @@ import static dev.knetty.autoscaler.kubernetes.TestObjects.create;
 import static dev.knetty.autoscaler.kubernetes.TestObjects.deployment;
 import static dev.knetty.autoscaler.kubernetes.TestObjects.pods;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.knetty.autoscaler.Decision;
 import dev.knetty.autoscaler.SksMode;
@@ -22,47 +21,15 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.URI;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.awaitility.core.ConditionFactory;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The Services and the public EndpointSlice a revision's Deployment owns, and their modes. */
-class ServiceReconcilerTest {
+class ServiceReconcilerTest extends OnMockCluster {
 
   private static final List<String> ACTIVATORS = List.of("10.1.0.1", "10.1.0.2", "10.1.0.3");
-  private static MockCluster cluster;
-  private static KubernetesClient admin;
-  private Parts parts;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = new MockCluster();
-    admin = cluster.client("admin");
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    admin.close();
-    cluster.close();
-  }
-
-  @AfterEach
-  void close() {
-    if (parts != null) {
-      parts.close();
-    }
-  }
-
-  private static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(30));
-  }
 
   /** A leading replica in {@code namespace} with revision hello-1 of Deployment hello. */
   private Deployment revision(String namespace, Deployment d, boolean lead) {

@@ -1,11 +1,11 @@
 package dev.knetty.autoscaler.kubernetes.webhook;
 
+import dev.knetty.autoscaler.kubernetes.Environment;
 import dev.knetty.common.config.ConfigException;
 import dev.knetty.common.config.RevisionDefaults;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -195,11 +195,11 @@ public record WebhookConfig(
    * @throws IllegalArgumentException naming the variable, its value and what was expected
    */
   public static WebhookConfig fromEnvironment(Map<String, String> env) {
-    Env e = new Env(env);
+    Environment e = new Environment(env);
     Path certDir = Path.of(e.string("KNETTY_WEBHOOK_CERT_DIR", "/etc/knetty/webhook-certs"));
     Tls tls =
         new Tls(
-            e.certMode("KNETTY_WEBHOOK_CERT_MODE"),
+            certMode(e, "KNETTY_WEBHOOK_CERT_MODE"),
             e.required("KNETTY_WEBHOOK_SERVICE_NAME"),
             e.required("KNETTY_WEBHOOK_SERVICE_NAMESPACE"),
             e.string("KNETTY_WEBHOOK_CONFIGURATION_NAME", "knetty-webhook"),
@@ -244,7 +244,7 @@ public record WebhookConfig(
   /**
    * Knative's {@code config-defaults} for revisions, from the {@code KNETTY_REVISION_*} variables.
    */
-  private static RevisionDefaults revisionDefaults(Env e) {
+  private static RevisionDefaults revisionDefaults(Environment e) {
     RevisionDefaults k = RevisionDefaults.defaults();
     try {
       return new RevisionDefaults(
@@ -271,47 +271,12 @@ public record WebhookConfig(
     }
   }
 
-  /** Typed reads of environment variables; an empty value counts as absent. */
-  private record Env(Map<String, String> env) {
-
-    String string(String name, String fallback) {
-      String v = env.get(name);
-      return v == null || v.isEmpty() ? fallback : v;
-    }
-
-    String required(String name) {
-      String v = env.get(name);
-      if (v == null || v.isBlank()) {
-        throw new IllegalArgumentException(
-            name + ": " + v + " (expected: a value; it is required)");
-      }
-      return v;
-    }
-
-    int integer(String name, int fallback) {
-      String v = string(name, null);
-      if (v == null) {
-        return fallback;
-      }
-      try {
-        return Integer.parseInt(v.trim());
-      } catch (NumberFormatException ex) {
-        throw new IllegalArgumentException(name + ": " + v + " (expected: an integer)", ex);
-      }
-    }
-
-    List<String> list(String name) {
-      String v = string(name, "");
-      return Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-    }
-
-    CertMode certMode(String name) {
-      String v = string(name, "generate");
-      try {
-        return CertMode.valueOf(v.trim().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException ex) {
-        throw new IllegalArgumentException(name + ": " + v + " (expected: generate or files)", ex);
-      }
+  private static CertMode certMode(Environment e, String name) {
+    String v = e.string(name, "generate");
+    try {
+      return CertMode.valueOf(v.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException ex) {
+      throw new IllegalArgumentException(name + ": " + v + " (expected: generate or files)", ex);
     }
   }
 
