@@ -78,14 +78,12 @@ final class DeploymentRevisionSource implements RevisionSource {
   /** A revision accepted from its Deployment: what the scaler and the reconciler act on. */
   record Target(RevisionKey key, String deployment, String uid, boolean h2c) {}
 
-  private record Accepted(Target target, RevisionSpec spec) {}
-
   private final ClusterCache cache;
   private final Leadership leadership;
   private final RevisionDefaults defaults;
   private final EventRecorder events;
   private final ExecutorService executor;
-  private final ConcurrentHashMap<RevisionKey, Accepted> accepted = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<RevisionKey, Target> accepted = new ConcurrentHashMap<>();
   private final Set<RevisionKey> pending = ConcurrentHashMap.newKeySet();
   private final Set<RevisionKey> adopting = ConcurrentHashMap.newKeySet();
   private final List<Consumer<RevisionKey>> changeListeners = new CopyOnWriteArrayList<>();
@@ -150,8 +148,7 @@ final class DeploymentRevisionSource implements RevisionSource {
 
   /** The accepted revision {@code key}, or null. */
   Target target(RevisionKey key) {
-    Accepted a = accepted.get(key);
-    return a == null ? null : a.target();
+    return accepted.get(key);
   }
 
   /** Every accepted revision. */
@@ -277,7 +274,7 @@ final class DeploymentRevisionSource implements RevisionSource {
     RevisionSpec spec =
         RevisionSpec.of(
             key, read.settings().containerConcurrency(), autoscalingAnnotations(annotations));
-    Accepted previous = accepted.get(key);
+    Target previous = accepted.get(key);
     boolean valid = true;
     try {
       AutoscalerConfig c = config;
@@ -302,7 +299,7 @@ final class DeploymentRevisionSource implements RevisionSource {
     Target target =
         new Target(
             key, d.getMetadata().getName(), d.getMetadata().getUid(), RevisionPods.h2c(template));
-    accepted.put(key, new Accepted(target, spec));
+    accepted.put(key, target);
     Listener l = listener;
     if (delivering && l != null && leadership.leading()) {
       l.upsert(spec);

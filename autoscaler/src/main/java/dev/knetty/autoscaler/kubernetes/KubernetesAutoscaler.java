@@ -76,6 +76,7 @@ public final class KubernetesAutoscaler implements AutoCloseable {
             config,
             (name, cause) -> {
               LOG.error("The {} informer stopped ({}); exiting", name, String.valueOf(cause));
+              leadership.stop(); // blind now: no more writes
               fatal.run();
             });
     ScheduledThreadPoolExecutor w =

@@ -226,8 +226,11 @@ public final class AutoscalerCommand implements Callable<Integer> {
   /** The Kubernetes client of the Kubernetes mode; tests replace it. */
   Supplier<KubernetesClient> kubernetesClient = () -> new KubernetesClientBuilder().build();
 
-  /** What the Kubernetes mode does when it must stop (lost leadership); tests replace it. */
-  Runnable onFatal = () -> new Thread(() -> System.exit(START_FAILED), "knetty-exit").start();
+  /**
+   * What the Kubernetes mode does when it must stop (lost leadership); null: exit with status 1.
+   * Tests set it.
+   */
+  Runnable onFatal;
 
   /** A started autoscaler of either mode. */
   private interface Instance extends AutoCloseable {
@@ -369,12 +372,12 @@ public final class AutoscalerCommand implements Callable<Integer> {
     KubernetesClient client = kubernetesClient.get();
     KubernetesAutoscaler autoscaler;
     try {
-      autoscaler =
-          KubernetesAutoscaler.builder(client, k8s, serverConfig)
-              .webhook(webhook)
-              .metrics(metrics)
-              .onFatal(onFatal)
-              .build();
+      KubernetesAutoscaler.Builder b =
+          KubernetesAutoscaler.builder(client, k8s, serverConfig).webhook(webhook).metrics(metrics);
+      if (onFatal != null) {
+        b.onFatal(onFatal);
+      }
+      autoscaler = b.build();
     } catch (RuntimeException e) {
       client.close();
       throw e;

@@ -171,6 +171,7 @@ class KubernetesAutoscalerTest extends OnMockCluster {
 
     // A stable window without traffic: inactive, proxied; the probe is refused, the pod stays.
     eventually()
+        .pollInterval(Duration.ofMillis(20))
         .until(
             () -> {
               a.sched.advance(Duration.ofSeconds(1));
@@ -184,6 +185,7 @@ class KubernetesAutoscalerTest extends OnMockCluster {
 
     activator.answering.set(true);
     eventually()
+        .pollInterval(Duration.ofMillis(20))
         .until(
             () -> {
               a.sched.advance(Duration.ofSeconds(1));
@@ -267,6 +269,27 @@ class KubernetesAutoscalerTest extends OnMockCluster {
     eventually().until(() -> publicAddresses(ns, "hello-1").size() == 2);
     assertThat(a.fatal.get()).isZero();
     assertThat(b.fatal.get()).isZero();
+  }
+
+  @Test
+  void aLeaderCutOffFromTheApiServerIsReplacedOnceItsLeaseExpires() {
+    String ns = "cutoff";
+    RevisionKey key = new RevisionKey(ns, "hello-1");
+    pods(admin, ns, "hello-1", List.of("10.2.0.1", "10.2.0.2"), List.of());
+    create(admin, deployment(ns, "hello", "hello-1", 2));
+    Replica a = leader(ns, "a", "10.0.0.1");
+    Replica b = new Replica(ns, "b", "10.0.0.2");
+    eventually().until(b.autoscaler::ready);
+
+    a.client.close(); // no renewal: a steps down after its renew deadline, b waits out the lease
+
+    eventually().until(() -> a.fatal.get() > 0);
+    assertThat(a.autoscaler.leading()).isFalse();
+    eventually().until(b.autoscaler::leading);
+    eventually().until(() -> b.autoscaler.server().multiscaler().contains(key));
+    assertThat(b.snapshot(key).readyPods()).isEqualTo(2);
+    assertThat(b.snapshot(key).panicMode()).isTrue();
+    eventually().until(() -> kmpAddresses(ns).equals(List.of("10.0.0.2")));
   }
 
   @Test
