@@ -285,6 +285,14 @@ final class ClusterCache implements AutoCloseable {
 
   // --- labels ---
 
+  /** The revision of a labelled object in its namespace; null without a label or a valid name. */
+  static RevisionKey revisionKeyOf(HasMetadata o) {
+    String revision = revisionOf(o);
+    return revision == null || !RevisionKey.isDnsLabel(revision)
+        ? null
+        : new RevisionKey(namespace(o), revision);
+  }
+
   /** The revision a labelled object belongs to, or null. */
   static String revisionOf(HasMetadata o) {
     Map<String, String> labels = o.getMetadata().getLabels();

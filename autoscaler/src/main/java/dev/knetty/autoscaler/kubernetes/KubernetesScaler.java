@@ -153,13 +153,12 @@ final class KubernetesScaler implements Scaler {
 
   /** A private EndpointSlice changed: tell the listeners if its revision's ready count did. */
   private void sliceChanged(EndpointSlice s) {
-    Map<String, String> labels = s.getMetadata().getLabels();
-    String revision = ClusterCache.revisionOf(s);
-    if (revision == null
-        || !KnettyKeys.SERVICE_TYPE_PRIVATE.equals(labels.get(KnettyKeys.SERVICE_TYPE_LABEL))) {
+    RevisionKey key = ClusterCache.revisionKeyOf(s);
+    if (key == null
+        || !KnettyKeys.SERVICE_TYPE_PRIVATE.equals(
+            s.getMetadata().getLabels().get(KnettyKeys.SERVICE_TYPE_LABEL))) {
       return;
     }
-    RevisionKey key = new RevisionKey(ClusterCache.namespace(s), revision);
     int n = cache.readyPodIps(key).size();
     Integer old =
         cache.slicesOf(key, KnettyKeys.SERVICE_TYPE_PRIVATE).isEmpty()

@@ -120,8 +120,8 @@ final class ServiceReconciler implements DecisionListener, AutoCloseable {
 
     revisions.addChangeListener(this::enqueue);
     // Pods of a revision changed (serve-mode endpoints), or someone changed what we own.
-    ClusterCache.onChange(cache.slices, s -> enqueue(revisionKey(s)));
-    ClusterCache.onChange(cache.services, s -> enqueue(revisionKey(s)));
+    ClusterCache.onChange(cache.slices, s -> enqueue(ClusterCache.revisionKeyOf(s)));
+    ClusterCache.onChange(cache.services, s -> enqueue(ClusterCache.revisionKeyOf(s)));
     // The activators changed: every proxied revision's subset may move.
     ClusterCache.onChange(cache.activatorSlices, s -> enqueueAll());
     leadership.onStart(this::enqueueAll);
@@ -140,11 +140,6 @@ final class ServiceReconciler implements DecisionListener, AutoCloseable {
   @Override
   public void close() {
     executor.shutdownNow();
-  }
-
-  private static RevisionKey revisionKey(HasMetadata o) {
-    String revision = ClusterCache.revisionOf(o);
-    return revision == null ? null : new RevisionKey(ClusterCache.namespace(o), revision);
   }
 
   private void enqueueAll() {
