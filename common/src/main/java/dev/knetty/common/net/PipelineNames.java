@@ -43,7 +43,6 @@ public final class PipelineNames {
   public static final String KMP_FRAME_ENCODER = "knetty.kmpFrameEncoder";
   public static final String KMP_CONNECTION = "knetty.kmpConnection";
 
-
   // Reverse-proxy engine (dev.knetty.common.proxy).
   public static final String PROXY_CONNECTION_TIMEOUTS = "knetty.proxy.connectionTimeouts";
   public static final String PROXY_CLEARTEXT_UPGRADE = "knetty.proxy.cleartextUpgrade";
