@@ -5,6 +5,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Knative's {@code Drainer} ({@code knative.dev/pkg/network/handlers/drain.go};
@@ -20,6 +21,7 @@ final class Drainer {
 
   private final EventExecutor executor;
   private final long quietNanos;
+  private final LongSupplier clock;
   private final Object lock = new Object();
 
   private volatile boolean draining;
@@ -31,8 +33,14 @@ final class Drainer {
   private boolean elapsed;
 
   Drainer(EventExecutor executor, Duration quietPeriod) {
+    this(executor, quietPeriod, System::nanoTime);
+  }
+
+  /** With {@code clock} (nanoseconds) deciding whether the period passed; for tests. */
+  Drainer(EventExecutor executor, Duration quietPeriod, LongSupplier clock) {
     this.executor = executor;
     this.quietNanos = quietPeriod.toNanos();
+    this.clock = clock;
   }
 
   /** Whether health checks should answer {@code shutting down}. */
@@ -43,7 +51,7 @@ final class Drainer {
   /** A non-probe request arrived: restarts the quiet period if draining. Cheap; any thread. */
   void requestArrived() {
     if (draining) {
-      lastRequestNanos = System.nanoTime();
+      lastRequestNanos = clock.getAsLong();
     }
   }
 
@@ -57,7 +65,7 @@ final class Drainer {
       if (quiet == null) {
         quiet = new CompletableFuture<>();
         elapsed = false;
-        lastRequestNanos = System.nanoTime();
+        lastRequestNanos = clock.getAsLong();
         draining = true;
         schedule(quietNanos);
       }
@@ -92,13 +100,14 @@ final class Drainer {
     timer = executor.schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
   }
 
-  private void check() {
+  /** The timer's task: ends the drain, or re-arms for what is left of the period. */
+  void check() {
     CompletableFuture<Void> done;
     synchronized (lock) {
       if (quiet == null || quiet.isDone()) {
         return;
       }
-      long left = quietNanos - (System.nanoTime() - lastRequestNanos);
+      long left = quietNanos - (clock.getAsLong() - lastRequestNanos);
       if (left > 0) {
         schedule(left);
         return;

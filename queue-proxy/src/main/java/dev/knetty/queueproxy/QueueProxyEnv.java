@@ -117,7 +117,11 @@ final class QueueProxyEnv {
       b.ioThreads((int) integer(KNETTY_IO_THREADS, 1, MAX_IO_THREADS, "1 to " + MAX_IO_THREADS));
     }
     if (isSet(KNETTY_BIND_HOST)) {
-      b.bindHost(get(KNETTY_BIND_HOST, "").trim());
+      String host = get(KNETTY_BIND_HOST, "").trim();
+      if (host.isEmpty()) {
+        throw problem(KNETTY_BIND_HOST, "an address to bind, e.g. 0.0.0.0");
+      }
+      b.bindHost(host);
     }
     return b.build();
   }

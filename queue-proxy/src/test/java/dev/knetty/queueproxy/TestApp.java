@@ -1,5 +1,6 @@
 package dev.knetty.queueproxy;
 
+import dev.knetty.common.net.PipelineNames;
 import dev.knetty.common.net.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -147,7 +148,11 @@ final class TestApp implements AutoCloseable {
         ctx.pipeline()
             .addAfter(
                 ctx.name(),
-                null,
+                PipelineNames.HTTP2_FRAME_CODEC,
+                Http2FrameCodecBuilder.forServer().build())
+            .addAfter(
+                PipelineNames.HTTP2_FRAME_CODEC,
+                PipelineNames.HTTP2_MULTIPLEX,
                 new Http2MultiplexHandler(
                     new ChannelInitializer<Http2StreamChannel>() {
                       @Override
@@ -158,8 +163,7 @@ final class TestApp implements AutoCloseable {
                                 new HttpObjectAggregator(1 << 20),
                                 new Handler(true));
                       }
-                    }))
-            .addAfter(ctx.name(), null, Http2FrameCodecBuilder.forServer().build());
+                    }));
       } else {
         ctx.pipeline()
             .addAfter(ctx.name(), null, new Handler(false))
