@@ -4,25 +4,25 @@ import dev.knetty.common.proxy.ExchangeOutcome;
 import dev.knetty.common.proxy.ProxyExchange;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The optional JSON access log ({@code KNETTY_ACCESS_LOG=json}): one line per request through the
- * logger {@value #LOGGER}. Event loops only format the line and offer it to a bounded queue; a
- * dedicated daemon thread hands it to the logger, so a slow log sink never blocks the data path. A
- * full queue drops the line and counts it ({@link #dropped()}).
+ * The optional JSON access log ({@code KNETTY_ACCESS_LOG=json}): one JSON object per line on
+ * standard output, per request (probes excluded). Event loops only format the line and offer it to
+ * a bounded queue; a dedicated daemon thread writes it, so a slow log sink never blocks the data
+ * path. A full queue drops the line and counts it ({@link #dropped()}).
+ *
+ * <p>The lines bypass the logger on purpose: a log prefix would make them invalid JSON, and the
+ * queue-proxy's slf4j-simple cannot format one logger differently from the others.
  */
 final class AccessLog implements AutoCloseable {
 
-  static final String LOGGER = "dev.knetty.queueproxy.access";
-  private static final Logger ACCESS = LoggerFactory.getLogger(LOGGER);
   private static final int CAPACITY = 8192;
   private static final String STOP = new String("stop"); // an identity sentinel
 
@@ -30,11 +30,13 @@ final class AccessLog implements AutoCloseable {
   private final LongAdder dropped = new LongAdder();
   private final String revision;
   private final String pod;
+  private final PrintStream out;
   private final Thread writer;
 
-  AccessLog(String revision, String pod) {
+  AccessLog(String revision, String pod, PrintStream out) {
     this.revision = revision;
     this.pod = pod;
+    this.out = out;
     writer = new Thread(this::drain, "queue-proxy-access-log");
     writer.setDaemon(true);
     writer.start();
@@ -52,13 +54,14 @@ final class AccessLog implements AutoCloseable {
     return dropped.sum();
   }
 
-  /** Writes what is queued (waiting at most 5 s) and stops the writer. */
+  /** Writes what is queued (waiting at most 5 s), stops the writer and flushes. */
   @Override
   public void close() {
     try {
       if (queue.offer(STOP, 5, TimeUnit.SECONDS)) {
         writer.join(TimeUnit.SECONDS.toMillis(5));
       }
+      out.flush();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -67,7 +70,7 @@ final class AccessLog implements AutoCloseable {
   private void drain() {
     try {
       for (String line = queue.take(); line != STOP; line = queue.take()) {
-        ACCESS.info(line);
+        out.println(line);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

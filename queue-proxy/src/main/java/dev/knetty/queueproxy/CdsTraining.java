@@ -28,8 +28,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -67,28 +66,38 @@ final class CdsTraining {
               appGroup,
               appGroup,
               (peer, batch) -> {});
+      // From an environment, as in production: the parsing classes belong in the archive too.
       QueueProxyConfig config =
-          QueueProxyConfig.builder()
-              .bindHost("127.0.0.1")
-              .ports(0, 0, 0, 0)
-              .userPort(appPort)
-              .containerConcurrency(10)
-              .namespace("training")
-              .revision("training-00001")
-              .pod("training-00001-deployment-0")
-              .autoscaler("127.0.0.1:" + autoscaler.localAddress().getPort())
-              .readinessProbes(
-                  List.of(
-                      ReadinessProbe.tcp(appPort),
-                      new ReadinessProbe(
-                          new ReadinessProbe.HttpGet(false, "127.0.0.1", appPort, "/", List.of()),
-                          0,
-                          0,
-                          1)))
-              .drainQuietPeriod(Duration.ZERO)
-              .drainTimeout(Duration.ofSeconds(5))
-              .build();
-      qp = QueueProxy.builder(config).transport(transport).start();
+          QueueProxyConfig.fromEnvironment(
+              Map.ofEntries(
+                  Map.entry("CONTAINER_CONCURRENCY", "10"),
+                  Map.entry("REVISION_TIMEOUT_SECONDS", "300"),
+                  Map.entry("USER_PORT", Integer.toString(appPort)),
+                  Map.entry("QUEUE_SERVING_PORT", "0"),
+                  Map.entry("QUEUE_ADMIN_PORT", "0"),
+                  Map.entry("QUEUE_STATS_PORT", "0"),
+                  Map.entry("QUEUE_METRICS_PORT", "0"),
+                  Map.entry("KNETTY_BIND_HOST", "127.0.0.1"),
+                  Map.entry("SERVING_NAMESPACE", "training"),
+                  Map.entry("SERVING_REVISION", "training-00001"),
+                  Map.entry("SERVING_POD", "training-00001-deployment-0"),
+                  Map.entry(
+                      "KNETTY_AUTOSCALER", "127.0.0.1:" + autoscaler.localAddress().getPort()),
+                  Map.entry("KNETTY_DRAIN_QUIET_PERIOD", "0s"),
+                  Map.entry("KNETTY_DRAIN_TIMEOUT", "5s"),
+                  Map.entry(
+                      "SERVING_READINESS_PROBE",
+                      "[{\"tcpSocket\":{\"host\":\"127.0.0.1\",\"port\":"
+                          + appPort
+                          + "},\"successThreshold\":1},"
+                          + "{\"httpGet\":{\"host\":\"127.0.0.1\",\"port\":"
+                          + appPort
+                          + ",\"path\":\"/\",\"scheme\":\"HTTP\"}}]")));
+      qp =
+          QueueProxy.builder(config)
+              .transport(transport)
+              .metrics(QueueProxy.startMetrics())
+              .start();
       exercise(qp);
       qp.drain().get(30, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException e) {

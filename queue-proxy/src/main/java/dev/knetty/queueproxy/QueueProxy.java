@@ -25,6 +25,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -84,6 +85,8 @@ public final class QueueProxy implements AutoCloseable {
   private final LongSupplier clock;
   private final Duration reportingInterval;
   private final Duration probePollTimeout;
+  private final PrintStream accessLogOut;
+  private final CompletableFuture<ProcessMetrics> metricsStarted;
   private final long startNanos;
 
   private final Object lock = new Object();
@@ -109,6 +112,8 @@ public final class QueueProxy implements AutoCloseable {
     this.clock = b.clock;
     this.reportingInterval = b.reportingInterval;
     this.probePollTimeout = b.probePollTimeout;
+    this.accessLogOut = b.accessLogOut;
+    this.metricsStarted = b.metricsStarted;
     this.startNanos = clock.getAsLong();
   }
 
@@ -154,8 +159,8 @@ public final class QueueProxy implements AutoCloseable {
   }
 
   private void startAll() {
-    metrics = ProcessMetrics.create();
-    PrometheusMeterRegistry registry = metrics.registry();
+    CompletableFuture<ProcessMetrics> metricsInit =
+        metricsStarted != null ? metricsStarted : startMetrics();
     RequestStats requestStats = new RequestStats(startNanos);
     Breaker breaker =
         config.hasBreaker()
@@ -164,8 +169,11 @@ public final class QueueProxy implements AutoCloseable {
     drainer = new Drainer(group.next(), config.drainQuietPeriod());
     ReadinessProber prober =
         new ReadinessProber(config.readinessProbes(), group.next(), transport, probePollTimeout);
+    metrics = metricsInit.join();
+    PrometheusMeterRegistry registry = metrics.registry();
     if (config.accessLog()) {
-      accessLog = new AccessLog(config.namespace() + "/" + config.revision(), config.pod());
+      accessLog =
+          new AccessLog(config.namespace() + "/" + config.revision(), config.pod(), accessLogOut);
     }
     policy =
         new QueueProxyPolicy(
@@ -221,6 +229,27 @@ public final class QueueProxy implements AutoCloseable {
           group.next().scheduleAtFixedRate(reporter::tick, period, period, TimeUnit.NANOSECONDS);
     }
     metrics.bindEventLoops("queue-proxy", group);
+  }
+
+  /**
+   * Creates the process's meter registry on a thread of its own: the JVM and Netty meters take a
+   * good part of the start-up (JMX, the allocator), which can overlap with the rest of it.
+   */
+  static CompletableFuture<ProcessMetrics> startMetrics() {
+    CompletableFuture<ProcessMetrics> result = new CompletableFuture<>();
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                result.complete(ProcessMetrics.create());
+              } catch (Throwable e) {
+                result.completeExceptionally(e);
+              }
+            },
+            "queue-proxy-metrics-init");
+    t.setDaemon(true);
+    t.start();
+    return result;
   }
 
   private AdminHttpServer.Builder adminServer(String name, int port, MeterRegistry registry) {
@@ -446,6 +475,8 @@ public final class QueueProxy implements AutoCloseable {
     private LongSupplier clock = System::nanoTime;
     private Duration reportingInterval = REPORTING_PERIOD;
     private Duration probePollTimeout = ReadinessProber.AGGRESSIVE_POLL_TIMEOUT;
+    private PrintStream accessLogOut = System.out;
+    private CompletableFuture<ProcessMetrics> metricsStarted;
 
     private Builder(QueueProxyConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -472,6 +503,18 @@ public final class QueueProxy implements AutoCloseable {
     /** How long an aggressive probe keeps trying (tests; Knative: 10 s). */
     Builder probePollTimeout(Duration value) {
       probePollTimeout = Objects.requireNonNull(value, "probePollTimeout");
+      return this;
+    }
+
+    /** The registry, already being created by {@link #startMetrics()} (the command). */
+    Builder metrics(CompletableFuture<ProcessMetrics> value) {
+      metricsStarted = Objects.requireNonNull(value, "metrics");
+      return this;
+    }
+
+    /** Where the JSON access log goes (tests; default: standard output). */
+    Builder accessLogOut(PrintStream value) {
+      accessLogOut = Objects.requireNonNull(value, "accessLogOut");
       return this;
     }
 
