@@ -3,6 +3,7 @@ package dev.knetty.dist;
 import dev.knetty.autoscaler.simulate.SimulateCommand;
 import dev.knetty.bench.BenchCommand;
 import dev.knetty.bench.sampleapp.SampleAppCommand;
+import dev.knetty.queueproxy.QueueProxyCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,6 +14,7 @@ import picocli.CommandLine.Command;
     versionProvider = Knetty.Version.class,
     description = "Knetty: a serverless data plane for Kubernetes on Netty.",
     subcommands = {
+      QueueProxyCommand.class,
       SimulateCommand.class,
       SampleAppCommand.class,
       BenchCommand.class,

@@ -18,7 +18,7 @@ class KnettyTest {
     int exit = cmd.execute("--help");
 
     assertThat(exit).isZero();
-    assertThat(out.toString()).contains("simulate", "sample-app", "bench");
+    assertThat(out.toString()).contains("queue-proxy", "simulate", "sample-app", "bench");
   }
 
   @Test
