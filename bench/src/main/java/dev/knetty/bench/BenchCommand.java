@@ -12,7 +12,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description =
         "Benchmarks on this machine's loopback interface: a load generator and scenarios.",
-    subcommands = {LoadCommand.class, DirectCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      LoadCommand.class,
+      DirectCommand.class,
+      JmhCommand.class,
+      StartupCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class BenchCommand implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
