@@ -120,6 +120,37 @@ class QueueProxyProxyingTest extends QueueProxyTestSupport {
   }
 
   @Test
+  void theIdleTimeoutAnswers504() throws Exception {
+    startApp();
+    startQueueProxy(
+        config()
+            .revisionTimeout(Duration.ofSeconds(60))
+            .idleTimeout(Duration.ofMillis(300))
+            .build());
+
+    HttpResponse<String> idle = get("/hold/idle");
+
+    assertThat(idle.statusCode()).isEqualTo(504);
+    assertThat(idle.body()).isEqualTo("request timeout");
+  }
+
+  @Test
+  void aStartedStreamingResponseIsNotCutByTheResponseStartTimeout() throws Exception {
+    startApp();
+    startQueueProxy(
+        config()
+            .revisionTimeout(Duration.ofSeconds(60))
+            .responseStartTimeout(Duration.ofMillis(200))
+            .build());
+
+    // The head comes at once; the chunks come well after the response-start deadline.
+    HttpResponse<String> streamed = get("/stream/3/300");
+
+    assertThat(streamed.statusCode()).isEqualTo(200);
+    assertThat(streamed.body()).isEqualTo("chunk3;chunk2;chunk1;");
+  }
+
+  @Test
   void aWebsocketOutlivesTheResponseStartAndTotalTimeouts() throws Exception {
     startApp();
     startQueueProxy(

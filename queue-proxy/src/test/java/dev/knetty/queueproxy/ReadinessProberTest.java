@@ -100,6 +100,19 @@ class ReadinessProberTest {
   }
 
   @Test
+  void httpsProbesDoNotVerifyTheCertificate() throws Exception {
+    TestApp app = TestApp.startTls(transport);
+    closeables.add(app);
+    ReadinessProbe https =
+        once(new ReadinessProbe.HttpGet(true, "127.0.0.1", app.port(), "/tls", List.of()));
+
+    assertThat(probe(prober(WAIT, https))).isTrue();
+    assertThat(app.requests.poll(30, TimeUnit.SECONDS).uri()).isEqualTo("/tls");
+    // The same port in plain HTTP is no answer.
+    assertThat(probe(prober(WAIT, http(app.port(), "/tls")))).isFalse();
+  }
+
+  @Test
   void redirectsAreFollowedUpToTen() throws Exception {
     TestApp app = app();
     Duration short_ = Duration.ofMillis(300);

@@ -15,16 +15,20 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
@@ -33,15 +37,20 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManagerFactory;
 
 /**
  * The app behind the queue-proxy in tests: HTTP/1.1, h2c (prior knowledge) and a websocket echo on
@@ -50,6 +59,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>{@code /hold...}: parked until {@link #releaseAll()} or {@link #releaseOne()}
  *   <li>{@code /sleep/N}: answered after N ms
+ *   <li>{@code /stream/N/MS}: a chunked response, its head at once, then N chunks MS ms apart
  *   <li>{@code /status/N}: answered with status N
  *   <li>{@code /healthz}: answered with {@link #healthStatus} (not recorded, not counted)
  *   <li>{@code /redirect/N}: {@code 302} to {@code /redirect/N-1}, {@code 200} at 0
@@ -74,7 +84,7 @@ final class TestApp implements AutoCloseable {
   private final EventLoopGroup group;
   private final Channel server;
 
-  private TestApp(Transport transport, int port) {
+  private TestApp(Transport transport, int port, SslContext tls) {
     group = transport.newEventLoopGroup(1, "test-app");
     server =
         new ServerBootstrap()
@@ -85,6 +95,9 @@ final class TestApp implements AutoCloseable {
                   @Override
                   protected void initChannel(Channel ch) {
                     channels.add(ch);
+                    if (tls != null) {
+                      ch.pipeline().addLast(PipelineNames.SSL, tls.newHandler(ch.alloc()));
+                    }
                     ch.pipeline().addLast(new Detector());
                   }
                 })
@@ -94,12 +107,23 @@ final class TestApp implements AutoCloseable {
   }
 
   static TestApp start(Transport transport) {
-    return new TestApp(transport, 0);
+    return new TestApp(transport, 0, null);
   }
 
   /** An app on a given port (e.g. one a probe already polls). */
   static TestApp start(Transport transport, int port) {
-    return new TestApp(transport, port);
+    return new TestApp(transport, port, null);
+  }
+
+  /** An app speaking HTTPS with a self-signed certificate (test-app.p12). */
+  static TestApp startTls(Transport transport) throws Exception {
+    KeyStore keys = KeyStore.getInstance("PKCS12");
+    try (InputStream in = TestApp.class.getResourceAsStream("test-app.p12")) {
+      keys.load(in, "changeit".toCharArray());
+    }
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(keys, "changeit".toCharArray());
+    return new TestApp(transport, 0, SslContextBuilder.forServer(kmf).build());
   }
 
   int port() {
@@ -225,6 +249,10 @@ final class TestApp implements AutoCloseable {
                 () -> respond(ctx, 200, "slept", null, keepAlive, counted),
                 ms,
                 TimeUnit.MILLISECONDS);
+      } else if (path.startsWith("/stream/")) {
+        // /stream/N/MS: the head at once, then N chunks MS ms apart.
+        String[] parts = path.split("/");
+        stream(ctx, Integer.parseInt(parts[2]), Long.parseLong(parts[3]), counted);
       } else if (path.startsWith("/status/")) {
         int code = Integer.parseInt(path.substring("/status/".length()));
         respond(ctx, code, "status", null, keepAlive, counted);
@@ -242,6 +270,34 @@ final class TestApp implements AutoCloseable {
       } else {
         respond(ctx, 200, "ok", null, keepAlive, counted);
       }
+    }
+
+    private void stream(ChannelHandlerContext ctx, int chunks, long intervalMs, boolean counted) {
+      HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+      HttpUtil.setTransferEncodingChunked(head, true);
+      ctx.writeAndFlush(head);
+      sendChunk(ctx, chunks, intervalMs, counted);
+    }
+
+    private void sendChunk(ChannelHandlerContext ctx, int left, long intervalMs, boolean counted) {
+      if (left == 0) {
+        if (counted) {
+          inFlight.decrementAndGet();
+          served.incrementAndGet();
+        }
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        return;
+      }
+      ctx.executor()
+          .schedule(
+              () -> {
+                ctx.writeAndFlush(
+                    new DefaultHttpContent(
+                        Unpooled.copiedBuffer("chunk" + left + ";", StandardCharsets.UTF_8)));
+                sendChunk(ctx, left - 1, intervalMs, counted);
+              },
+              intervalMs,
+              TimeUnit.MILLISECONDS);
     }
 
     private void respond(
