@@ -127,14 +127,9 @@ public final class QueueProxyPolicy implements ProxyPolicy {
         null);
   }
 
-  /** The breaker, or {@code null} without container concurrency. */
-  public Breaker breaker() {
+  /** The breaker, or {@code null} without container concurrency (tests). */
+  Breaker breaker() {
     return breaker;
-  }
-
-  /** The request statistics the reporter reads every second. */
-  public RequestStats stats() {
-    return stats;
   }
 
   @Override
