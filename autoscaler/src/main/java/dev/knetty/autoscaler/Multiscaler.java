@@ -5,6 +5,7 @@ import dev.knetty.common.config.RevisionScaling;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -69,6 +70,7 @@ public final class Multiscaler implements AutoCloseable {
   private final Object lifecycle = new Object();
   private final Counter droppedStats;
   private final Counter scaleFailures;
+  private final Timer tickDuration;
 
   /**
    * @param scaler the platform that runs the pods
@@ -91,6 +93,13 @@ public final class Multiscaler implements AutoCloseable {
     this.scaleFailures =
         Counter.builder("knetty.autoscaler.scale.failures")
             .description("Failed requests to change a revision's replicas")
+            .register(registry);
+    this.tickDuration =
+        Timer.builder("knetty.autoscaler.tick.duration")
+            .description("Time of one revision's evaluation (tick or poke), KPA reconcile included")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(1_000))
+            .maximumExpectedValue(Duration.ofMillis(100))
             .register(registry);
     Gauge.builder("knetty.autoscaler.revisions", revisions, ConcurrentHashMap::size)
         .description("Revisions being autoscaled")
@@ -127,6 +136,10 @@ public final class Multiscaler implements AutoCloseable {
         return;
       }
       Revision rev = new Revision(key, scaling, now, scaler.readyPods(key));
+      int adopted = scaler.adoptedReplicas(key);
+      if (adopted >= 0) {
+        rev.pa.resume(adopted);
+      }
       revisions.put(key, rev);
       synchronized (rev) {
         rev.ticker =
@@ -290,6 +303,7 @@ public final class Multiscaler implements AutoCloseable {
 
     /** One tick ({@code tickScaler}). */
     void tick() {
+      long start = System.nanoTime();
       try {
         long now = now();
         synchronized (this) {
@@ -314,6 +328,8 @@ public final class Multiscaler implements AutoCloseable {
         }
       } catch (RuntimeException e) {
         warn("evaluation failed", e);
+      } finally {
+        tickDuration.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
       }
     }
 

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * ({@link #advance}) or runs what is due ({@link #runDue}); tasks run in due order, each with the
  * clock set to its due time.
  */
-final class ManualScheduler extends AbstractExecutorService
+public final class ManualScheduler extends AbstractExecutorService
     implements ScheduledExecutorService, InstantSource {
 
   private final PriorityQueue<Task<?>> queue = new PriorityQueue<>();
@@ -27,7 +27,7 @@ final class ManualScheduler extends AbstractExecutorService
   private long sequence;
   private boolean shutdown;
 
-  ManualScheduler(long startNanos) {
+  public ManualScheduler(long startNanos) {
     this.nowNanos = startNanos;
   }
 
@@ -36,22 +36,22 @@ final class ManualScheduler extends AbstractExecutorService
     return Instant.ofEpochSecond(0, nowNanos);
   }
 
-  synchronized long nanos() {
+  public synchronized long nanos() {
     return nowNanos;
   }
 
   /** Runs everything due now (and what that schedules for now). */
-  void runDue() {
+  public void runDue() {
     advanceTo(nanos());
   }
 
   /** Moves the clock forward by {@code d}, running due tasks in order. */
-  void advance(Duration d) {
+  public void advance(Duration d) {
     advanceTo(nanos() + d.toNanos());
   }
 
   /** Moves the clock to {@code target}, running due tasks in order. */
-  void advanceTo(long target) {
+  public void advanceTo(long target) {
     while (true) {
       Task<?> next;
       synchronized (this) {

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       DirectCommand.class,
       JmhCommand.class,
       StartupCommand.class,
+      AutoscalerBenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BenchCommand implements Runnable {

@@ -39,7 +39,7 @@ class BenchCommandTest {
   @Test
   void withoutASubcommandPrintsUsage() {
     assertThat(bench()).isZero();
-    assertThat(out.toString()).contains("load").contains("direct");
+    assertThat(out.toString()).contains("load").contains("direct").contains("autoscaler");
   }
 
   @Test
@@ -124,6 +124,37 @@ class BenchCommandTest {
     assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
         .as("the app process is gone")
         .isFalse();
+  }
+
+  /** The autoscaler scenario end to end for about a second, with small numbers. */
+  @Test
+  void autoscalerScenarioSmoke(@TempDir Path dir) throws Exception {
+    int exit =
+        bench(
+            "autoscaler",
+            "--connections=20",
+            "--revisions=100",
+            "--stats-per-frame=5",
+            "--warmup=200ms",
+            "--duration=1s",
+            "--ticks=5",
+            "--no-fail-on-sla",
+            "--out=" + dir);
+    assertThat(exit).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("KMP ingest (stats/s)").contains("tickAll over 100");
+    assertThat(dir.resolve("autoscaler.md")).exists();
+    assertThat(dir.resolve("autoscaler-ingest.svg")).exists();
+    assertThat(dir.resolve("autoscaler-ticks.svg")).exists();
+    JsonNode json = new ObjectMapper().readTree(Files.readString(dir.resolve("autoscaler.json")));
+    assertThat(json.get("checks")).hasSize(2);
+    assertThat(json.get("checks").get(0).get("observed").asText()).isNotBlank();
+    assertThat(json.get("charts").get(1).get("series").get(0).get("points")).hasSize(5);
+  }
+
+  @Test
+  void autoscalerRejectsBadSettings(@TempDir Path dir) {
+    assertThat(bench("autoscaler", "--connections=0", "--out=" + dir)).isEqualTo(2);
+    assertThat(err.toString()).contains("connections: 0 (expected: 1 to 10000)");
   }
 
   @Test

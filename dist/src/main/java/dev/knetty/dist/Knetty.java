@@ -1,5 +1,7 @@
 package dev.knetty.dist;
 
+import dev.knetty.activator.ActivatorCommand;
+import dev.knetty.autoscaler.server.AutoscalerCommand;
 import dev.knetty.autoscaler.simulate.SimulateCommand;
 import dev.knetty.bench.BenchCommand;
 import dev.knetty.bench.sampleapp.SampleAppCommand;
@@ -15,6 +17,8 @@ import picocli.CommandLine.Command;
     description = "Knetty: a serverless data plane for Kubernetes on Netty.",
     subcommands = {
       QueueProxyCommand.class,
+      ActivatorCommand.class,
+      AutoscalerCommand.class,
       SimulateCommand.class,
       SampleAppCommand.class,
       BenchCommand.class,

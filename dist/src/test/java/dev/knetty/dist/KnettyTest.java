@@ -18,7 +18,10 @@ class KnettyTest {
     int exit = cmd.execute("--help");
 
     assertThat(exit).isZero();
-    assertThat(out.toString()).contains("queue-proxy", "simulate", "sample-app", "bench");
+    assertThat(out.toString())
+        .contains("queue-proxy", "activator", "autoscaler", "simulate", "sample-app", "bench");
+    assertThat(cmd.getSubcommands())
+        .containsKeys("queue-proxy", "activator", "autoscaler", "simulate", "sample-app", "bench");
   }
 
   @Test

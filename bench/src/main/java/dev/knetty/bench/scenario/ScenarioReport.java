@@ -77,10 +77,12 @@ public final class ScenarioReport {
     StringBuilder md = new StringBuilder();
     md.append("## ").append(result.scenario()).append("\n\n");
     md.append(result.description()).append("\n\n");
-    md.append(
-        "| phase | load | requests | errors | p50 ms | p90 ms | p95 ms | p99 ms | p99.9 ms"
-            + " | max ms | CPU s / 1k req | peak RSS MiB |\n");
-    md.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    if (!result.phases().isEmpty()) {
+      md.append(
+          "| phase | load | requests | errors | p50 ms | p90 ms | p95 ms | p99 ms | p99.9 ms"
+              + " | max ms | CPU s / 1k req | peak RSS MiB |\n");
+      md.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+    }
     for (Phase phase : result.phases()) {
       LoadSummary s = phase.summary();
       LoadSummary.Latency l = s.latencyMs();
@@ -107,7 +109,8 @@ public final class ScenarioReport {
                       Locale.ROOT, "%.1f", s.process().peakRssBytes() / (1024.0 * 1024.0))));
     }
     if (!result.checks().isEmpty()) {
-      md.append("\n| check | observed | expected | result |\n|---|--:|--:|---|\n");
+      md.append(result.phases().isEmpty() ? "" : "\n")
+          .append("| check | observed | expected | result |\n|---|--:|--:|---|\n");
       for (Check check : result.checks()) {
         md.append("| ")
             .append(cell(check.name()))

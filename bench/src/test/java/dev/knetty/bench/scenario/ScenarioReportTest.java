@@ -57,6 +57,18 @@ class ScenarioReportTest {
   }
 
   @Test
+  void aResultWithoutLoadPhasesHasNoPhaseTable() {
+    String md =
+        ScenarioReport.markdown(
+            new ScenarioResult(
+                "demo", "No load", List.of(), List.of(Check.atMost("errors", 0, 0)), List.of()));
+    assertThat(md)
+        .doesNotContain("| phase |")
+        .contains("No load\n\n| check |")
+        .contains("| errors | 0 |");
+  }
+
+  @Test
   void writesJsonSvgAndMarkdown(@TempDir Path dir) throws Exception {
     List<Path> files = ScenarioReport.write(result(), dir);
     assertThat(files)

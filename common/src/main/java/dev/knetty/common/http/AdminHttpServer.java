@@ -42,13 +42,13 @@ import org.slf4j.LoggerFactory;
  * ({@code /wait-for-drain}) and stats ports, Prometheus {@code /metrics}, the autoscaler's and
  * activator's admin endpoints.
  *
- * <p>Routes are method + exact path; HEAD is served by the GET handler without the body. Unknown
- * paths get 404 ({@code 404 page not found}, as Go's servers answer), known paths with another
- * method 405 with {@code Allow}; requests the decoder rejects get 400 (or 414 / 431), bodies over
- * {@link AdminHttpServerConfig#maxContentLength()} 413, and the connection is closed. Each such
- * answer is counted in {@code admin.http.rejected}. Handlers are asynchronous ({@link
- * AdminHandler}): a connection answers one request at a time, in order, and holds no thread while a
- * handler waits.
+ * <p>Routes are method + exact path, or a prefix ({@code /revisions/*} matches {@code
+ * /revisions/ns/name}); HEAD is served by the GET handler without the body. Unknown paths get 404
+ * ({@code 404 page not found}, as Go's servers answer), known paths with another method 405 with
+ * {@code Allow}; requests the decoder rejects get 400 (or 414 / 431), bodies over {@link
+ * AdminHttpServerConfig#maxContentLength()} 413, and the connection is closed. Each such answer is
+ * counted in {@code admin.http.rejected}. Handlers are asynchronous ({@link AdminHandler}): a
+ * connection answers one request at a time, in order, and holds no thread while a handler waits.
  *
  * <p>The server runs on event-loop groups it is given and does not shut them down.
  *
@@ -272,7 +272,8 @@ public final class AdminHttpServer implements AutoCloseable {
 
     /**
      * Routes {@code method} on exactly {@code path} (no query, no trailing-slash folding) to {@code
-     * handler}.
+     * handler}. A path ending in {@code /*} routes every longer path under it (the handler reads
+     * {@link AdminRequest#path()}); an exact route or a longer prefix takes precedence.
      *
      * @throws IllegalArgumentException if the path does not start with {@code /} or the route
      *     exists

@@ -54,4 +54,7 @@ public final class PipelineNames {
   public static final String PROXY_H2_CONNECTION = "knetty.proxy.h2Connection";
   public static final String PROXY_H2_STREAM_CODEC = "knetty.proxy.h2StreamCodec";
   public static final String PROXY_UPSTREAM = "knetty.proxy.upstream";
+
+  // Activator: the pod prober's HTTP/1.1 client.
+  public static final String ACTIVATOR_PROBE = "knetty.activator.probe";
 }

@@ -25,7 +25,7 @@ public record ExchangeTimeouts(
   /** Knative's revision defaults: 300 s total, response-start and idle disabled. */
   public static final ExchangeTimeouts DEFAULT =
       new ExchangeTimeouts(
-          Duration.ofSeconds(300), Duration.ZERO, Duration.ZERO, "request timeout");
+          Duration.ofSeconds(300), Duration.ZERO, Duration.ZERO, QUEUE_PROXY_MESSAGE);
 
   public ExchangeTimeouts {
     requireNonNegative(total, "total");

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
@@ -25,6 +26,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -256,7 +258,8 @@ final class UpstreamPool {
       kp.connecting = connectH2(kp);
     }
     // Everyone waiting for this connect shares it (the stream limit is enforced by Netty's
-    // buffering encoder, so streams beyond it wait for a free slot instead of failing).
+    // buffering encoder, so streams beyond it wait for a free slot instead of failing). The
+    // connect completes with the server's SETTINGS, so that the limit is known by then.
     Promise<H2Connection> connecting = kp.connecting;
     connecting.addListener(
         f -> {
@@ -295,29 +298,62 @@ final class UpstreamPool {
                 })
             .connect(kp.key.address());
     conn.ch = cf.channel();
+    conn.handshake = promise;
     opened(kp, conn.ch);
     conn.ch.closeFuture().addListener(f -> h2Closed(conn));
     cf.addListener(
         f -> {
-          if (kp.connecting == promise) {
-            kp.connecting = null;
-          }
           if (f.isSuccess()) {
             conn.streams =
                 new Http2StreamChannelBootstrap(conn.ch)
                     .option(ChannelOption.AUTO_READ, false)
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK, px.waterMark)
                     .handler(h2StreamInit);
-            kp.h2.add(conn);
-            promise.setSuccess(conn);
+            // Until the server's SETTINGS arrive Netty assumes no stream limit: a burst opened
+            // now would be refused beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS (and
+            // Netty servers answer 200 refusals with GOAWAY ENHANCE_YOUR_CALM). A server that
+            // sends none within the connect timeout is given up.
+            conn.settingsTimer =
+                loop.schedule(
+                    () -> conn.ch.close(), cfg.connectTimeout().toNanos(), TimeUnit.NANOSECONDS);
           } else {
-            promise.setFailure(f.cause());
+            handshakeFailed(conn, f.cause());
             if (kp.live == 0) {
               keys.remove(kp.key, kp);
             }
           }
         });
     return promise;
+  }
+
+  /** The server's first SETTINGS: the connection takes streams from now on. */
+  private void settingsReceived(H2Connection conn) {
+    Promise<H2Connection> promise = conn.handshake;
+    if (promise == null) {
+      return; // a later SETTINGS
+    }
+    conn.handshake = null;
+    conn.settingsTimer.cancel(false);
+    if (conn.kp.connecting == promise) {
+      conn.kp.connecting = null;
+    }
+    conn.kp.h2.add(conn);
+    promise.trySuccess(conn);
+  }
+
+  private void handshakeFailed(H2Connection conn, Throwable cause) {
+    Promise<H2Connection> promise = conn.handshake;
+    if (promise == null) {
+      return;
+    }
+    conn.handshake = null;
+    if (conn.settingsTimer != null) {
+      conn.settingsTimer.cancel(false);
+    }
+    if (conn.kp.connecting == promise) {
+      conn.kp.connecting = null;
+    }
+    promise.tryFailure(cause);
   }
 
   private void openStream(H2Connection conn, Promise<UpstreamLease> promise, boolean reused) {
@@ -351,6 +387,8 @@ final class UpstreamPool {
   }
 
   private void h2Closed(H2Connection conn) {
+    // Closed (or given up) before the server's SETTINGS: the exchanges waiting for it fail over.
+    handshakeFailed(conn, new ClosedChannelException());
     conn.kp.h2.remove(conn);
     closedChannel(conn.kp, conn.ch);
   }
@@ -452,6 +490,9 @@ final class UpstreamPool {
     Channel ch;
     Http2FrameCodec codec;
     Http2StreamChannelBootstrap streams;
+    // The connect promise until the server's first SETTINGS, then null.
+    Promise<H2Connection> handshake;
+    ScheduledFuture<?> settingsTimer;
     int activeStreams;
     long idleSinceNanos = createdNanos;
     boolean retiring;
@@ -495,7 +536,7 @@ final class UpstreamPool {
   }
 
   /** The parent of an upstream h2c connection: notes GOAWAY, drops connection-level frames. */
-  private static final class H2ClientHandler extends ChannelInboundHandlerAdapter {
+  private final class H2ClientHandler extends ChannelInboundHandlerAdapter {
     private final H2Connection conn;
 
     H2ClientHandler(H2Connection conn) {
@@ -506,6 +547,8 @@ final class UpstreamPool {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof Http2GoAwayFrame) {
         conn.retiring = true;
+      } else if (msg instanceof Http2SettingsFrame) {
+        settingsReceived(conn);
       }
       ReferenceCountUtil.release(msg);
     }

@@ -185,6 +185,26 @@ class AdminHttpServerTest {
   }
 
   @Test
+  void prefixRoutesMatchLongerPathsAndExactRoutesWin() throws Exception {
+    int port =
+        start(
+            bare()
+                .get("/items", r -> ok(r, "all"))
+                .get("/items/*", r -> ok(r, "one " + r.path()))
+                .get("/items/special/*", r -> ok(r, "special " + r.path()))
+                .get("/items/fixed", r -> ok(r, "fixed")));
+
+    assertThat(get(port, "/items").body()).isEqualTo("all\n");
+    assertThat(get(port, "/items/ns/name").body()).isEqualTo("one /items/ns/name\n");
+    assertThat(get(port, "/items/special/x").body()).isEqualTo("special /items/special/x\n");
+    assertThat(get(port, "/items/fixed").body()).isEqualTo("fixed\n");
+    assertThat(get(port, "/itemsx").statusCode()).isEqualTo(404);
+    HttpResponse<String> post = post(port, "/items/ns/name", "x");
+    assertThat(post.statusCode()).isEqualTo(405);
+    assertThat(post.headers().firstValue("allow")).hasValue("GET, HEAD");
+  }
+
+  @Test
   void postBodyAndQueryReachTheHandler() throws Exception {
     int port = start();
     HttpResponse<String> r = post(port, "/echo?x=1&x=2", "payload");

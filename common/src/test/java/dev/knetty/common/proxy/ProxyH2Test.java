@@ -49,6 +49,37 @@ class ProxyH2Test extends ProxyTestSupport {
   }
 
   @Test
+  void aBurstOnAFreshUpstreamConnectionRespectsTheServersStreamLimit() throws Exception {
+    // Netty's servers allow 100 concurrent streams by default, and answer more than 200 refused
+    // streams within 30 s with GOAWAY ENHANCE_YOUR_CALM.
+    TestOrigin origin =
+        origin(TestOrigin.h2c(originGroup, req -> TestOrigin.text("h2 " + req.uri())));
+    RecordingPolicy policy = new RecordingPolicy(origin.target());
+    // Hold every request, then let all go at once (as an activator does when a pod appears), on
+    // one event loop: they all wait for the same new upstream connection.
+    policy.onRequest = ex -> {};
+    startProxy(policy, c -> c, 1);
+    H2TestClient a = closeLater(new H2TestClient(clientGroup, proxyPort));
+    H2TestClient b = closeLater(new H2TestClient(clientGroup, proxyPort));
+    List<CompletableFuture<H2TestClient.Response>> responses = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      responses.add((i % 2 == 0 ? a : b).send(get("/" + i)));
+    }
+    await().atMost(WAIT).until(() -> policy.exchanges.size() == 400);
+    ProxyExchange first = policy.exchanges.peek();
+    first
+        .eventLoop()
+        .submit(() -> policy.exchanges.forEach(ex -> ex.forward(origin.target())))
+        .syncUninterruptibly();
+
+    for (int i = 0; i < 400; i++) {
+      H2TestClient.Response r = responses.get(i).get(60, TimeUnit.SECONDS);
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("h2 /" + i);
+    }
+  }
+
+  @Test
   void anH2RequestBodyIsForwarded() throws Exception {
     TestOrigin origin =
         origin(

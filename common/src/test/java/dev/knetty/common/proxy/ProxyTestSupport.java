@@ -30,9 +30,15 @@ abstract class ProxyTestSupport {
 
   /** A proxy with the test defaults (2 workers), changed by {@code config}. */
   ProxyServer startProxy(ProxyPolicy policy, UnaryOperator<ProxyServerConfig.Builder> config) {
+    return startProxy(policy, config, 2);
+  }
+
+  /** A proxy with {@code workers} event loops. */
+  ProxyServer startProxy(
+      ProxyPolicy policy, UnaryOperator<ProxyServerConfig.Builder> config, int workers) {
     ProxyServerConfig cfg =
         config.apply(ProxyServerConfig.builder().host("127.0.0.1").port(0)).build();
-    proxy = ProxyServer.builder(cfg, policy).transport(transport).workerThreads(2).build();
+    proxy = ProxyServer.builder(cfg, policy).transport(transport).workerThreads(workers).build();
     proxyPort = proxy.start();
     return proxy;
   }

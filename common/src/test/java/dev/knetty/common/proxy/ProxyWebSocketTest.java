@@ -47,7 +47,9 @@ class ProxyWebSocketTest extends ProxyTestSupport {
   void aTunnelOutlivesTheRequestTimeouts() throws Exception {
     TestOrigin origin = origin(TestOrigin.websocketEcho(originGroup, "/ws"));
     RecordingPolicy policy = new RecordingPolicy(origin.target());
-    Duration timeout = Duration.ofMillis(200);
+    // Long enough for the handshake itself on a loaded machine (the response-start timeout covers
+    // it); the tunnel must then outlive all three deadlines.
+    Duration timeout = Duration.ofSeconds(1);
     startProxy(
         policy, b -> b.defaultTimeouts(new ExchangeTimeouts(timeout, timeout, timeout, "t")));
 

@@ -29,7 +29,7 @@ final class RawHttp implements AutoCloseable {
   RawHttp(int port) throws IOException {
     socket = new Socket("127.0.0.1", port);
     socket.setSoTimeout(5_000);
-    in = socket.getInputStream();
+    in = new java.io.BufferedInputStream(socket.getInputStream());
     out = socket.getOutputStream();
   }
 
