@@ -86,11 +86,12 @@ class ActivatorCommandTest {
                     "--port=0",
                     "--metrics-port=-1",
                     "--event-loop-threads=1"));
-    await().atMost(Duration.ofSeconds(60)).until(() -> out.toString().contains("port"));
-    Matcher m =
-        Pattern.compile("knetty activator: port (\\d+), metrics port -1, autoscaler none")
-            .matcher(out.toString());
-    assertThat(m.find()).as(out.toString()).isTrue();
+    // The start line may be half written when first seen: wait for all of it.
+    Pattern started =
+        Pattern.compile("knetty activator: port (\\d+), metrics port -1, autoscaler none\n");
+    await().atMost(Duration.ofSeconds(60)).until(() -> started.matcher(out.toString()).find());
+    Matcher m = started.matcher(out.toString());
+    assertThat(m.find()).isTrue();
     int port = Integer.parseInt(m.group(1));
 
     try (Socket s = new Socket("127.0.0.1", port)) {

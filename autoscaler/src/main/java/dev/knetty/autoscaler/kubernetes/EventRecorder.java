@@ -1,5 +1,6 @@
 package dev.knetty.autoscaler.kubernetes;
 
+import dev.knetty.common.log.LogLimiter;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
@@ -43,7 +44,7 @@ final class EventRecorder {
   /** By Deployment UID: each reported reason with its message. */
   private final ConcurrentHashMap<String, Map<String, String>> reported = new ConcurrentHashMap<>();
 
-  private final RateLimitedLog failureLog = new RateLimitedLog(Duration.ofSeconds(30));
+  private final LogLimiter failureLog = new LogLimiter(Duration.ofSeconds(30));
   private final AtomicLong sequence = new AtomicLong();
 
   /**
@@ -138,13 +139,15 @@ final class EventRecorder {
     try {
       client.v1().events().resource(event).create();
     } catch (KubernetesClientException e) {
-      if (failureLog.tryAcquire()) {
+      long held = failureLog.tryAcquire();
+      if (held >= 0) {
         LOG.warn(
-            "Cannot create event {} on {}/{}: {}",
+            "Cannot create event {} on {}/{}: {}{}",
             event.getReason(),
             event.getMetadata().getNamespace(),
             event.getInvolvedObject().getName(),
-            e.getMessage());
+            e.getMessage(),
+            LogLimiter.suffix(held));
       }
     }
   }

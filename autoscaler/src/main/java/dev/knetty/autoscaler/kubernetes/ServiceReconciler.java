@@ -6,6 +6,7 @@ import dev.knetty.autoscaler.RevisionDecider;
 import dev.knetty.autoscaler.SksMode;
 import dev.knetty.autoscaler.kubernetes.DeploymentRevisionSource.Target;
 import dev.knetty.common.RevisionKey;
+import dev.knetty.common.log.LogLimiter;
 import dev.knetty.common.subset.ConsistentSubset;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -99,7 +100,7 @@ final class ServiceReconciler implements DecisionListener, AutoCloseable {
   private final ScheduledExecutorService executor;
   private final ConcurrentHashMap<RevisionKey, Decision> decisions = new ConcurrentHashMap<>();
   private final Set<RevisionKey> pending = ConcurrentHashMap.newKeySet();
-  private final RateLimitedLog failureLog = new RateLimitedLog(Duration.ofSeconds(30));
+  private final LogLimiter failureLog = new LogLimiter(Duration.ofSeconds(30));
 
   ServiceReconciler(
       KubernetesClient client,
@@ -169,11 +170,13 @@ final class ServiceReconciler implements DecisionListener, AutoCloseable {
     try {
       reconcile(key);
     } catch (KubernetesClientException e) {
-      if (failureLog.tryAcquire()) {
+      long held = failureLog.tryAcquire();
+      if (held >= 0) {
         LOG.warn(
-            "Revision {}: Services or EndpointSlices not written, retrying: {}",
+            "Revision {}: Services or EndpointSlices not written, retrying: {}{}",
             key,
-            e.getMessage());
+            e.getMessage(),
+            LogLimiter.suffix(held));
       }
       retryLater(key);
     } catch (RuntimeException e) {

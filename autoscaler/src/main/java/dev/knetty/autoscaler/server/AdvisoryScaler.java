@@ -2,6 +2,7 @@ package dev.knetty.autoscaler.server;
 
 import dev.knetty.autoscaler.Scaler;
 import dev.knetty.common.RevisionKey;
+import dev.knetty.common.log.LogLimiter;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;

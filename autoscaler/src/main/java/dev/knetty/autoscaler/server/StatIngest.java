@@ -8,6 +8,7 @@ import dev.knetty.common.kmp.KmpServerListener;
 import dev.knetty.common.kmp.Role;
 import dev.knetty.common.kmp.Stat;
 import dev.knetty.common.kmp.StatBatch;
+import dev.knetty.common.log.LogLimiter;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.knetty.common.kmp;
 
+import dev.knetty.common.log.LogLimiter;
 import dev.knetty.common.net.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

@@ -1,5 +1,6 @@
 package dev.knetty.common.kmp;
 
+import dev.knetty.common.log.LogLimiter;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;

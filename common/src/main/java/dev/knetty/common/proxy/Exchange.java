@@ -2,6 +2,7 @@ package dev.knetty.common.proxy;
 
 import dev.knetty.common.http.ForwardedShim;
 import dev.knetty.common.http.TextResponses;
+import dev.knetty.common.log.LogLimiter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -359,8 +360,14 @@ final class Exchange implements ProxyExchange {
     try {
       px.policy.onRequest(this);
     } catch (Throwable t) {
-      if (px.shouldWarn()) {
-        LOG.warn("proxy policy failed on {} {}", request.method(), request.uri(), t);
+      long held = px.warnLog.tryAcquire();
+      if (held >= 0) {
+        LOG.warn(
+            "proxy policy failed on {} {}{}",
+            request.method(),
+            request.uri(),
+            LogLimiter.suffix(held),
+            t);
       }
       if (state == State.WAITING) {
         decided = true;
@@ -1282,8 +1289,9 @@ final class Exchange implements ProxyExchange {
   }
 
   private void warn(String what, Throwable t) {
-    if (px.shouldWarn()) {
-      LOG.warn(what, t);
+    long held = px.warnLog.tryAcquire();
+    if (held >= 0) {
+      LOG.warn("{}{}", what, LogLimiter.suffix(held), t);
     }
   }
 

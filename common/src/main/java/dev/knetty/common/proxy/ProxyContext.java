@@ -1,5 +1,6 @@
 package dev.knetty.common.proxy;
 
+import dev.knetty.common.log.LogLimiter;
 import dev.knetty.common.net.Transport;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
@@ -8,18 +9,15 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ImmediateEventExecutor;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /** What every handler of one {@link ProxyServer} shares: configuration, policy, pools, counters. */
 final class ProxyContext {
-
-  private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   final ProxyServerConfig config;
   final ProxyPolicy policy;
@@ -32,7 +30,6 @@ final class ProxyContext {
   private final LongAdder rejected = new LongAdder();
   private final ConcurrentLinkedQueue<CompletableFuture<Void>> idleWaiters =
       new ConcurrentLinkedQueue<>();
-  private final AtomicLong lastWarnNanos = new AtomicLong(System.nanoTime() - LOG_INTERVAL_NANOS);
   private volatile boolean draining;
   // Written once by ProxyServer.start() before the server channel is bound; read-only after.
   private volatile Map<EventExecutor, UpstreamPool> pools = Map.of();
@@ -123,9 +120,5 @@ final class ProxyContext {
   }
 
   /** At most one unexpected-problem warning per interval, whatever its source. */
-  boolean shouldWarn() {
-    long now = System.nanoTime();
-    long last = lastWarnNanos.get();
-    return now - last >= LOG_INTERVAL_NANOS && lastWarnNanos.compareAndSet(last, now);
-  }
+  final LogLimiter warnLog = new LogLimiter(Duration.ofSeconds(10));
 }

@@ -1,7 +1,7 @@
 package dev.knetty.autoscaler.kubernetes.webhook;
 
-import dev.knetty.autoscaler.kubernetes.RateLimitedLog;
 import dev.knetty.common.http.TextResponses;
+import dev.knetty.common.log.LogLimiter;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -55,9 +55,9 @@ final class WebhookHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
   private final Counter rejected;
   private final Counter warnings;
   private final Counter handshakeFailures;
-  private final RateLimitedLog badInputLog = new RateLimitedLog(LOG_INTERVAL);
-  private final RateLimitedLog failureLog = new RateLimitedLog(LOG_INTERVAL);
-  private final RateLimitedLog handshakeLog = new RateLimitedLog(LOG_INTERVAL);
+  private final LogLimiter badInputLog = new LogLimiter(LOG_INTERVAL);
+  private final LogLimiter failureLog = new LogLimiter(LOG_INTERVAL);
+  private final LogLimiter handshakeLog = new LogLimiter(LOG_INTERVAL);
 
   WebhookHandler(
       AdmissionReviews reviews, KubernetesSerialization serialization, MeterRegistry registry) {
@@ -116,15 +116,26 @@ final class WebhookHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
       result = reviews.review(new ByteBufInputStream(request.content()));
     } catch (AdmissionReviews.BadReviewException e) {
       rejected.increment();
-      if (badInputLog.tryAcquire()) {
-        LOG.info("rejected a request from {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+      long held = badInputLog.tryAcquire();
+      if (held >= 0) {
+        LOG.info(
+            "rejected a request from {}: {}{}",
+            ctx.channel().remoteAddress(),
+            e.getMessage(),
+            LogLimiter.suffix(held));
       }
       return text(ctx, HttpResponseStatus.BAD_REQUEST, e.getMessage());
     }
     outcomes.get(result.outcome()).increment();
     warnings.increment(result.review().getResponse().getWarnings().size());
-    if (result.failure() != null && failureLog.tryAcquire()) {
-      LOG.warn("queue-proxy not injected, pod allowed unmutated", result.failure());
+    if (result.failure() != null) {
+      long held = failureLog.tryAcquire();
+      if (held >= 0) {
+        LOG.warn(
+            "queue-proxy not injected, pod allowed unmutated{}",
+            LogLimiter.suffix(held),
+            result.failure());
+      }
     }
     byte[] body = serialization.asJson(result.review()).getBytes(StandardCharsets.UTF_8);
     FullHttpResponse response =
@@ -146,12 +157,14 @@ final class WebhookHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     if (evt instanceof SslHandshakeCompletionEvent
         && !((SslHandshakeCompletionEvent) evt).isSuccess()) {
       handshakeFailures.increment();
-      if (handshakeLog.tryAcquire()) {
+      long held = handshakeLog.tryAcquire();
+      if (held >= 0) {
         LOG.warn(
             "TLS handshake with {} failed: {} (if this is the API server, the webhook's caBundle"
-                + " does not match the serving certificate)",
+                + " does not match the serving certificate){}",
             ctx.channel().remoteAddress(),
-            ((SslHandshakeCompletionEvent) evt).cause().toString());
+            ((SslHandshakeCompletionEvent) evt).cause().toString(),
+            LogLimiter.suffix(held));
       }
     }
     super.userEventTriggered(ctx, evt);
