@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       LoadCommand.class,
       DirectCommand.class,
+      JmhCommand.class,
+      StartupCommand.class,
       AutoscalerBenchCommand.class,
       CommandLine.HelpCommand.class
     })

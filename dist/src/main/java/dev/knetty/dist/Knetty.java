@@ -5,6 +5,7 @@ import dev.knetty.autoscaler.server.AutoscalerCommand;
 import dev.knetty.autoscaler.simulate.SimulateCommand;
 import dev.knetty.bench.BenchCommand;
 import dev.knetty.bench.sampleapp.SampleAppCommand;
+import dev.knetty.queueproxy.QueueProxyCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,6 +16,7 @@ import picocli.CommandLine.Command;
     versionProvider = Knetty.Version.class,
     description = "Knetty: a serverless data plane for Kubernetes on Netty.",
     subcommands = {
+      QueueProxyCommand.class,
       ActivatorCommand.class,
       AutoscalerCommand.class,
       SimulateCommand.class,
