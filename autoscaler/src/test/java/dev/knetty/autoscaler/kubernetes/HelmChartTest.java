@@ -12,6 +12,8 @@ import dev.knetty.common.config.AutoscalerConfig;
 import dev.knetty.common.config.RevisionAnnotations;
 import dev.knetty.common.config.RevisionDefaults;
 import dev.knetty.common.config.RevisionScaling;
+import dev.knetty.common.kubernetes.KnettyAnnotations;
+import dev.knetty.common.kubernetes.KnettyKeys;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;

@@ -1,8 +1,8 @@
 package dev.knetty.autoscaler.kubernetes.webhook;
 
-import dev.knetty.autoscaler.kubernetes.Environment;
 import dev.knetty.common.config.ConfigException;
 import dev.knetty.common.config.RevisionDefaults;
+import dev.knetty.common.kubernetes.Environment;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.nio.file.Path;
 import java.time.Duration;

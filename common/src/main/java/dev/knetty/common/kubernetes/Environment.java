@@ -1,4 +1,4 @@
-package dev.knetty.autoscaler.kubernetes;
+package dev.knetty.common.kubernetes;
 
 import java.util.Arrays;
 import java.util.List;
