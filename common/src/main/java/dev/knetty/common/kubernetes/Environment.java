@@ -1,5 +1,7 @@
 package dev.knetty.common.kubernetes;
 
+import dev.knetty.common.config.ConfigException;
+import dev.knetty.common.config.RevisionDefaults;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +13,17 @@ import java.util.Objects;
  * variable, its value and what was expected.
  */
 public final class Environment {
+
+  /** The variable of each {@code config-defaults} key, to name it in errors. */
+  private static final Map<String, String> DEFAULTS_VARIABLES =
+      Map.of(
+          "container-concurrency", "KNETTY_REVISION_CONTAINER_CONCURRENCY",
+          "container-concurrency-max-limit", "KNETTY_REVISION_CONTAINER_CONCURRENCY_MAX_LIMIT",
+          "revision-timeout-seconds", "KNETTY_REVISION_TIMEOUT_SECONDS",
+          "max-revision-timeout-seconds", "KNETTY_REVISION_MAX_TIMEOUT_SECONDS",
+          "revision-response-start-timeout-seconds",
+              "KNETTY_REVISION_RESPONSE_START_TIMEOUT_SECONDS",
+          "revision-idle-timeout-seconds", "KNETTY_REVISION_IDLE_TIMEOUT_SECONDS");
 
   private final Map<String, String> env;
 
@@ -53,5 +66,41 @@ public final class Environment {
         .map(String::trim)
         .filter(s -> !s.isEmpty())
         .toList();
+  }
+
+  /**
+   * Knative's {@code config-defaults} for revisions, from {@code
+   * KNETTY_REVISION_CONTAINER_CONCURRENCY} (0), {@code
+   * KNETTY_REVISION_CONTAINER_CONCURRENCY_MAX_LIMIT} (1000), {@code
+   * KNETTY_REVISION_TIMEOUT_SECONDS} (300), {@code KNETTY_REVISION_MAX_TIMEOUT_SECONDS} (600),
+   * {@code KNETTY_REVISION_RESPONSE_START_TIMEOUT_SECONDS} (300) and {@code
+   * KNETTY_REVISION_IDLE_TIMEOUT_SECONDS} (0): what the webhook gives the queue-proxy and what the
+   * autoscaler and the activator read a revision's {@code knetty.dev/*} annotations with.
+   */
+  public RevisionDefaults revisionDefaults() {
+    RevisionDefaults k = RevisionDefaults.defaults();
+    try {
+      return new RevisionDefaults(
+          integer("KNETTY_REVISION_TIMEOUT_SECONDS", (int) k.revisionTimeoutSeconds()),
+          integer("KNETTY_REVISION_MAX_TIMEOUT_SECONDS", (int) k.maxRevisionTimeoutSeconds()),
+          integer(
+              "KNETTY_REVISION_RESPONSE_START_TIMEOUT_SECONDS",
+              (int) k.revisionResponseStartTimeoutSeconds()),
+          integer("KNETTY_REVISION_IDLE_TIMEOUT_SECONDS", (int) k.revisionIdleTimeoutSeconds()),
+          integer("KNETTY_REVISION_CONTAINER_CONCURRENCY", (int) k.containerConcurrency()),
+          integer(
+              "KNETTY_REVISION_CONTAINER_CONCURRENCY_MAX_LIMIT",
+              (int) k.containerConcurrencyMaxLimit()),
+          k.allowContainerConcurrencyZero());
+    } catch (ConfigException ex) {
+      throw new IllegalArgumentException(
+          DEFAULTS_VARIABLES.getOrDefault(ex.key(), ex.key())
+              + ": "
+              + ex.value()
+              + " (expected: "
+              + ex.expected()
+              + ")",
+          ex);
+    }
   }
 }
