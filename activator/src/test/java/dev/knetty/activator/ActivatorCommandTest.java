@@ -148,7 +148,9 @@ class ActivatorCommandTest {
                       "--port=0",
                       "--metrics-port=-1",
                       "--event-loop-threads=1"));
-      await().atMost(Duration.ofSeconds(60)).until(() -> out.toString().contains("port"));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> out.toString().endsWith(System.lineSeparator())); // the whole line
       Matcher m = Pattern.compile("knetty activator: port (\\d+)").matcher(out.toString());
       assertThat(m.find()).as(out.toString()).isTrue();
       int port = Integer.parseInt(m.group(1));
