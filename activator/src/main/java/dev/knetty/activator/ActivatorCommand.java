@@ -1,7 +1,12 @@
 package dev.knetty.activator;
 
+import dev.knetty.activator.endpoints.EndpointSource;
 import dev.knetty.activator.endpoints.FileEndpointSource;
+import dev.knetty.activator.kubernetes.KubernetesEndpointSource;
+import dev.knetty.activator.kubernetes.KubernetesSourceConfig;
 import dev.knetty.common.config.GoDuration;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -9,6 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -18,13 +24,16 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code knetty activator}: the {@link Activator} as a process, with the revisions and pods of a
- * file ({@link FileEndpointSource}). Runs until SIGTERM (or SIGINT), then drains as Knative does
- * (unready at once, stops accepting after {@code --drain-delay}, waits up to {@code
+ * file ({@link FileEndpointSource}) or, with {@code --kubernetes}, of the cluster ({@link
+ * KubernetesEndpointSource}, configured from the environment the Helm chart sets: {@link
+ * KubernetesSourceConfig#fromEnvironment}). Runs until SIGTERM (or SIGINT), then drains as Knative
+ * does (unready at once, stops accepting after {@code --drain-delay}, waits up to {@code
  * --shutdown-timeout} for requests in progress and waiting) and exits 0.
  *
  * <p>Every option falls back to an environment variable (named in {@code --help}). A bad value
  * exits with {@value #BAD_OPTION} and one line on standard error naming the option, the value and
- * what was expected; a port that cannot be bound exits with {@value #START_FAILED}.
+ * what was expected; a port that cannot be bound, or Kubernetes caches that do not fill in time,
+ * exit with {@value #START_FAILED}.
  */
 @Command(
     name = "activator",
@@ -84,8 +93,21 @@ public final class ActivatorCommand implements Callable<Integer> {
       defaultValue = "${env:KNETTY_ENDPOINTS_FILE}",
       description =
           "The revisions and their pods, YAML or JSON, reloaded on change; see"
-              + " docs/activator.md (env KNETTY_ENDPOINTS_FILE; required).")
+              + " docs/activator.md (env KNETTY_ENDPOINTS_FILE; required without --kubernetes).")
   Path endpoints;
+
+  @Option(
+      names = "--kubernetes",
+      paramLabel = "BOOLEAN",
+      arity = "0..1",
+      fallbackValue = "true",
+      defaultValue = "${env:KNETTY_KUBERNETES:-false}",
+      description =
+          "Learn revisions and pods from the cluster (Deployments labelled knetty.dev/revision,"
+              + " their EndpointSlices) instead of --endpoints; needs --pod-ip; settings from the"
+              + " environment, see docs/kubernetes.md (env KNETTY_KUBERNETES; default:"
+              + " ${DEFAULT-VALUE}).")
+  boolean kubernetes;
 
   @Option(
       names = "--endpoints-poll-interval",
@@ -299,21 +321,41 @@ public final class ActivatorCommand implements Callable<Integer> {
   /** Whether to install the SIGTERM hook; tests stop through {@link #stop}. */
   boolean onSignals = true;
 
+  /** Where the Kubernetes mode reads its settings; tests replace it. */
+  Map<String, String> environment = System.getenv();
+
+  /** The Kubernetes client of the Kubernetes mode (in-cluster credentials); tests replace it. */
+  Supplier<KubernetesClient> kubernetesClient = () -> new KubernetesClientBuilder().build();
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     ActivatorConfig config;
-    FileEndpointSource source;
+    EndpointSource source;
+    KubernetesSourceConfig k8s = null;
     try {
       config = config();
-      if (endpoints == null) {
-        throw new BadOption("--endpoints: missing (expected: a YAML or JSON endpoints file)");
+      if (kubernetes) {
+        if (endpoints != null) {
+          throw new BadOption(
+              "--endpoints: "
+                  + endpoints
+                  + " (expected: none with --kubernetes, which learns the endpoints from the"
+                  + " cluster)");
+        }
+        k8s = KubernetesSourceConfig.fromEnvironment(environment, config.podIp());
+        source = null;
+      } else {
+        if (endpoints == null) {
+          throw new BadOption(
+              "--endpoints: missing (expected: a YAML or JSON endpoints file, or --kubernetes)");
+        }
+        FileEndpointSource.load(endpoints); // a bad file at start is an error, not a warning
+        source =
+            new FileEndpointSource(
+                endpoints, duration("--endpoints-poll-interval", endpointsPollInterval));
       }
-      FileEndpointSource.load(endpoints); // a bad file at start is an error, not a warning
-      source =
-          new FileEndpointSource(
-              endpoints, duration("--endpoints-poll-interval", endpointsPollInterval));
     } catch (BadOption e) {
       err.println(e.getMessage());
       err.flush();
@@ -327,10 +369,24 @@ public final class ActivatorCommand implements Callable<Integer> {
       err.flush();
       return BAD_OPTION;
     }
+    KubernetesClient client = null;
+    KubernetesEndpointSource cluster = null;
+    if (k8s != null) {
+      client = kubernetesClient.get();
+      cluster = new KubernetesEndpointSource(client, k8s);
+      source = cluster;
+    }
     Activator activator = Activator.builder(config).endpointSource(source).build();
     try {
       activator.start();
+      if (cluster != null) {
+        cluster.awaitSynced();
+      }
     } catch (IllegalStateException e) {
+      activator.close();
+      if (client != null) {
+        client.close();
+      }
       err.println(e.getMessage());
       err.flush();
       return START_FAILED;
@@ -358,6 +414,9 @@ public final class ActivatorCommand implements Callable<Integer> {
     out.flush();
     stop.join();
     activator.close(); // after a graceful shutdown this does nothing
+    if (client != null) {
+      client.close();
+    }
     return 0;
   }
 

@@ -81,6 +81,8 @@ final class RevisionEntry {
   // Control loop only.
   private RevisionSettings settings;
   private Decision decision;
+  private int sourceIndex = -1;
+  private int sourceCount;
   List<Meter> meters = List.of();
 
   RevisionEntry(RevisionKey key, RevisionSettings settings, ActivatorConfig config) {
@@ -106,7 +108,8 @@ final class RevisionEntry {
   /**
    * The autoscaler's decision, or {@code null} when it forgot the revision. Its
    * containerConcurrency wins over the source's while there is one (the autoscaler reads the
-   * revision spec); its activator index and count select this activator's pods.
+   * revision spec); its activator index and count select this activator's pods unless the source
+   * knows them ({@link #sourceSubset}).
    */
   void decision(Decision value) {
     decision = value;
@@ -114,12 +117,33 @@ final class RevisionEntry {
       desiredScale = -1;
       excessBurstCapacity = 0;
       throttler.updateContainerConcurrency(settings.containerConcurrency());
-      throttler.updateSubset(-1, 0);
     } else {
       desiredScale = value.desiredScale();
       excessBurstCapacity = value.excessBurstCapacity();
       throttler.updateContainerConcurrency(value.containerConcurrency());
-      throttler.updateSubset(value.activatorIndex(), value.activatorCount());
+    }
+    applySubset();
+  }
+
+  /**
+   * This activator's index among the revision's activators as the endpoint source sees it ({@code
+   * -1}: unknown). Known, it wins over the decision's: on Kubernetes it comes from the revision's
+   * public EndpointSlice, the addresses its traffic is actually sent to (Knative's rule), while the
+   * autoscaler computes the decision's from the activators connected to it.
+   */
+  void sourceSubset(int index, int count) {
+    sourceIndex = index;
+    sourceCount = count;
+    applySubset();
+  }
+
+  private void applySubset() {
+    if (sourceIndex >= 0) {
+      throttler.updateSubset(sourceIndex, sourceCount);
+    } else if (decision != null) {
+      throttler.updateSubset(decision.activatorIndex(), decision.activatorCount());
+    } else {
+      throttler.updateSubset(-1, 0);
     }
   }
 

@@ -152,6 +152,7 @@ final class Revisions implements EndpointSource.Listener, PodProber.Listener {
     } else {
       rev.settings(r.settings(), config);
     }
+    rev.sourceSubset(r.activatorIndex(), r.activatorCount());
     prober.update(key, r.endpoints());
   }
 

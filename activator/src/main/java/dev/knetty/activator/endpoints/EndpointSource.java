@@ -5,7 +5,8 @@ import dev.knetty.common.RevisionKey;
 /**
  * Where the activator learns the revisions it serves, their settings and their pods: a file ({@link
  * FileEndpointSource}), another component of the same process ({@link InMemoryEndpointSource}), or
- * (to come) Kubernetes EndpointSlices, whose endpoint conditions map to {@link PodEndpoint}.
+ * Kubernetes ({@code dev.knetty.activator.kubernetes.KubernetesEndpointSource}: Deployments and
+ * EndpointSlices, whose endpoint conditions map to {@link PodEndpoint}).
  *
  * <p>A source reports whole revisions: every {@link Listener#upsert} replaces what the activator
  * knew of that revision. Listener methods must be called in order (one thread at a time); they

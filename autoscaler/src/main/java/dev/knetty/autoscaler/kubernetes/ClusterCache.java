@@ -1,6 +1,7 @@
 package dev.knetty.autoscaler.kubernetes;
 
 import dev.knetty.common.RevisionKey;
+import dev.knetty.common.kubernetes.KnettyKeys;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.api.model.Service;

@@ -8,6 +8,8 @@ import dev.knetty.common.config.ConfigException;
 import dev.knetty.common.config.RevisionAnnotations;
 import dev.knetty.common.config.RevisionDefaults;
 import dev.knetty.common.config.RevisionScaling;
+import dev.knetty.common.kubernetes.KnettyAnnotations;
+import dev.knetty.common.kubernetes.KnettyKeys;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;

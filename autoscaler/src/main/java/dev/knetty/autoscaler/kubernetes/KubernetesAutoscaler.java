@@ -6,6 +6,7 @@ import dev.knetty.autoscaler.server.AutoscalerServer;
 import dev.knetty.autoscaler.server.AutoscalerServerConfig;
 import dev.knetty.common.config.AutoscalerConfig;
 import dev.knetty.common.config.RevisionDefaults;
+import dev.knetty.common.kubernetes.KnettyKeys;
 import dev.knetty.common.metrics.ProcessMetrics;
 import dev.knetty.common.net.Transport;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,5 +1,6 @@
 package dev.knetty.autoscaler.kubernetes;
 
+import dev.knetty.common.kubernetes.Environment;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;

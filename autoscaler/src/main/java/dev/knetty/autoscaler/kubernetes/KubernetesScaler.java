@@ -3,6 +3,7 @@ package dev.knetty.autoscaler.kubernetes;
 import dev.knetty.autoscaler.Scaler;
 import dev.knetty.autoscaler.kubernetes.DeploymentRevisionSource.Target;
 import dev.knetty.common.RevisionKey;
+import dev.knetty.common.kubernetes.KnettyKeys;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v1.Scale;
 import io.fabric8.kubernetes.api.model.autoscaling.v1.ScaleBuilder;

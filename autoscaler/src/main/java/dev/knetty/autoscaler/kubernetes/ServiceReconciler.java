@@ -6,6 +6,8 @@ import dev.knetty.autoscaler.RevisionDecider;
 import dev.knetty.autoscaler.SksMode;
 import dev.knetty.autoscaler.kubernetes.DeploymentRevisionSource.Target;
 import dev.knetty.common.RevisionKey;
+import dev.knetty.common.kubernetes.KnettyKeys;
+import dev.knetty.common.kubernetes.QueueProxyPorts;
 import dev.knetty.common.log.LogLimiter;
 import dev.knetty.common.subset.ConsistentSubset;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -221,9 +223,9 @@ final class ServiceReconciler implements DecisionListener, AutoCloseable {
         .withSelector(Map.of(KnettyKeys.REVISION_LABEL, t.key().name()))
         .withPorts(
             servingPort(h2c),
-            port("http-queueadm", RevisionPods.ADMIN_PORT),
-            port("http-autometric", RevisionPods.STATS_PORT),
-            port("http-usermetric", RevisionPods.METRICS_PORT))
+            port("http-queueadm", QueueProxyPorts.ADMIN_PORT),
+            port("http-autometric", QueueProxyPorts.STATS_PORT),
+            port("http-usermetric", QueueProxyPorts.METRICS_PORT))
         .endSpec()
         .build();
   }
@@ -252,10 +254,10 @@ final class ServiceReconciler implements DecisionListener, AutoCloseable {
       Decision d = decisions.get(key);
       int n = d == null ? RevisionDecider.MIN_ACTIVATORS : d.activators();
       chosen = subset(activators, n, key.name());
-      port = cache.activatorPort(RevisionPods.SERVING_PORT);
+      port = cache.activatorPort(QueueProxyPorts.SERVING_PORT);
     } else {
       chosen = pods;
-      port = RevisionPods.servingPort(t.h2c());
+      port = QueueProxyPorts.servingPort(t.h2c());
     }
     ObjectMeta meta = meta(owner, key.name(), KnettyKeys.SERVICE_TYPE_PUBLIC);
     meta.getLabels().put(KnettyKeys.SERVICE_NAME_LABEL, key.name());
@@ -333,7 +335,7 @@ final class ServiceReconciler implements DecisionListener, AutoCloseable {
     return new ServicePortBuilder()
         .withName(h2c ? H2C_PORT_NAME : HTTP_PORT_NAME)
         .withPort(h2c ? H2C_PORT : HTTP_PORT)
-        .withTargetPort(new IntOrString(RevisionPods.servingPort(h2c)))
+        .withTargetPort(new IntOrString(QueueProxyPorts.servingPort(h2c)))
         .withProtocol("TCP")
         .withAppProtocol(h2c ? H2C_APP_PROTOCOL : null)
         .build();

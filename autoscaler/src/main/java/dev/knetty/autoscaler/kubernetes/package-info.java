@@ -8,12 +8,9 @@
  * election decides the one replica that actuates, which also publishes itself as the KMP Service's
  * only endpoint so that it receives the stats.
  *
- * <p>The pieces that other packages use: {@link dev.knetty.autoscaler.kubernetes.KnettyKeys} (the
- * labels and annotations), {@link dev.knetty.autoscaler.kubernetes.KnettyAnnotations} (the lenient
- * reader of the {@code knetty.dev/*} annotations), {@link
- * dev.knetty.autoscaler.kubernetes.RevisionPods} (serving container, queue-proxy ports), {@link
- * dev.knetty.autoscaler.kubernetes.KubernetesConfig} and {@link
- * dev.knetty.autoscaler.kubernetes.Environment} (settings from the chart's variables). See {@code
- * docs/kubernetes.md}.
+ * <p>The pieces that other packages use: {@link dev.knetty.autoscaler.kubernetes.RevisionPods}
+ * (serving container) and {@link dev.knetty.autoscaler.kubernetes.KubernetesConfig} (settings from
+ * the chart's variables). The labels, annotations, queue-proxy ports and environment reads shared
+ * with the activator live in {@code dev.knetty.common.kubernetes}. See {@code docs/kubernetes.md}.
  */
 package dev.knetty.autoscaler.kubernetes;

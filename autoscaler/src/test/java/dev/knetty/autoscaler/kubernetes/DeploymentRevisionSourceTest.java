@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.knetty.autoscaler.server.RevisionSpec;
 import dev.knetty.common.RevisionKey;
 import dev.knetty.common.config.AutoscalerConfig;
+import dev.knetty.common.kubernetes.KnettyKeys;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import java.net.URI;

@@ -6,12 +6,16 @@ import static org.assertj.core.groups.Tuple.tuple;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import dev.knetty.activator.ActivatorCommand;
+import dev.knetty.activator.kubernetes.KubernetesSourceConfig;
 import dev.knetty.autoscaler.kubernetes.webhook.WebhookConfig;
 import dev.knetty.autoscaler.server.AutoscalerCommand;
 import dev.knetty.common.config.AutoscalerConfig;
 import dev.knetty.common.config.RevisionAnnotations;
 import dev.knetty.common.config.RevisionDefaults;
 import dev.knetty.common.config.RevisionScaling;
+import dev.knetty.common.kubernetes.KnettyAnnotations;
+import dev.knetty.common.kubernetes.KnettyKeys;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -27,6 +31,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
@@ -151,11 +156,11 @@ class HelmChartTest {
     }
   }
 
-  /** The variables the autoscaler command's options fall back to. */
-  private static Set<String> commandVariables() {
+  /** The variables the options of a command ({@code new AutoscalerCommand()}, ...) fall back to. */
+  private static Set<String> commandVariables(Object picocliCommand) {
     Set<String> names = new HashSet<>();
     Pattern variable = Pattern.compile("\\$\\{env:([A-Z0-9_]+)");
-    CommandSpec command = new CommandLine(new AutoscalerCommand()).getCommandSpec();
+    CommandSpec command = new CommandLine(picocliCommand).getCommandSpec();
     command.interpolateVariables(false); // the ${env:...} expressions as written
     for (OptionSpec o : command.options()) {
       String dflt = o.defaultValue();
@@ -251,10 +256,20 @@ class HelmChartTest {
     assertThat(m.one(RoleBinding.class, "knetty-autoscaler").getSubjects().get(0).getName())
         .isEqualTo("knetty-autoscaler");
 
-    // Activator: read-only.
-    assertThat(m.one(ClusterRole.class, "knetty-activator").getRules())
-        .allSatisfy(r -> assertThat(r.getVerbs()).isSubsetOf("get", "list", "watch"))
-        .anySatisfy(r -> assertThat(r.getResources()).contains("endpointslices"));
+    // Activator: read-only, exactly what its informers need.
+    List<PolicyRule> activatorRules = m.one(ClusterRole.class, "knetty-activator").getRules();
+    assertThat(rule(activatorRules, "discovery.k8s.io", "endpointslices").getVerbs())
+        .containsExactlyInAnyOrder("list", "watch");
+    assertThat(rule(activatorRules, "apps", "deployments").getVerbs())
+        .containsExactlyInAnyOrder("list", "watch");
+    assertThat(activatorRules).hasSize(2);
+    assertThat(m.one(ClusterRoleBinding.class, "knetty-activator").getSubjects())
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.getName()).isEqualTo("knetty-activator");
+              assertThat(s.getNamespace()).isEqualTo(NS);
+            });
 
     // The autoscaler Deployment: 2 replicas, its ServiceAccount, identity from the pod name.
     Deployment autoscaler = m.one(Deployment.class, "knetty-autoscaler");
@@ -366,7 +381,7 @@ class HelmChartTest {
     KubernetesConfig k8s = KubernetesConfig.fromEnvironment(read);
     WebhookConfig.fromEnvironment(read);
     Set<String> known = new HashSet<>(read.read);
-    known.addAll(commandVariables());
+    known.addAll(commandVariables(new AutoscalerCommand()));
     known.add("JAVA_TOOL_OPTIONS"); // the JVM's
 
     assertThat(env.keySet()).allSatisfy(name -> assertThat(known).contains(name));
@@ -408,6 +423,51 @@ class HelmChartTest {
                 render("scoped", "autoscaler:\n  watchNamespace: apps\n")
                     .one(Deployment.class, "scoped-knetty-autoscaler")));
     assertThat(KubernetesConfig.fromEnvironment(namespaced).watchNamespace()).isEqualTo("apps");
+  }
+
+  @Test
+  void theActivatorRunsInKubernetesModeAndReadsEveryVariableTheChartSets() throws Exception {
+    Manifests m = render("knetty", "{}\n");
+    Deployment activator = m.one(Deployment.class, "knetty-activator");
+    Container c = container(activator);
+    Map<String, String> env = env(c);
+
+    assertThat(c.getArgs()).containsExactly("--kubernetes");
+    assertThat(activator.getSpec().getTemplate().getSpec().getServiceAccountName())
+        .isEqualTo("knetty-activator");
+    assertThat(c.getEnv())
+        .filteredOn(e -> e.getValueFrom() != null)
+        .extracting(EnvVar::getName, e -> e.getValueFrom().getFieldRef().getFieldPath())
+        .containsExactlyInAnyOrder(
+            tuple("KNETTY_POD_NAME", "metadata.name"), tuple("KNETTY_POD_IP", "status.podIP"));
+
+    ReadEnvironment read = new ReadEnvironment(env);
+    KubernetesSourceConfig k8s =
+        KubernetesSourceConfig.fromEnvironment(read, env.get("KNETTY_POD_IP"));
+    Set<String> known = new HashSet<>(read.read);
+    known.addAll(commandVariables(new ActivatorCommand()));
+    known.add("JAVA_TOOL_OPTIONS"); // the JVM's
+    assertThat(env.keySet()).allSatisfy(name -> assertThat(known).contains(name));
+
+    // And they mean what the chart means.
+    assertThat(k8s.podIp()).isEqualTo(FIELDS.get("status.podIP"));
+    assertThat(k8s.allNamespaces()).isTrue();
+    assertThat(k8s.revisionDefaults()).isEqualTo(RevisionDefaults.defaults());
+    assertThat(env)
+        .containsEntry("KNETTY_PORT", "8012")
+        .containsEntry("KNETTY_METRICS_PORT", "9091")
+        .containsEntry("KNETTY_DRAIN_DELAY", "45s")
+        .containsEntry("KNETTY_CLUSTER_DOMAIN", "cluster.local");
+    assertThat(containerPort(c, "http")).isEqualTo(Integer.parseInt(env.get("KNETTY_PORT")));
+
+    // A namespaced install: the activator watches the autoscaler's namespace.
+    Map<String, String> namespaced =
+        env(
+            container(
+                render("scoped", "autoscaler:\n  watchNamespace: apps\n")
+                    .one(Deployment.class, "scoped-knetty-activator")));
+    assertThat(KubernetesSourceConfig.fromEnvironment(namespaced, "10.0.0.8").watchNamespace())
+        .isEqualTo("apps");
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.github.dockerjava.api.DockerClient;
 import com.marcnuri.helm.Helm;
+import dev.knetty.common.kubernetes.KnettyKeys;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -31,8 +32,10 @@ import org.testcontainers.utility.DockerImageName;
 import org.testcontainers.utility.MountableFile;
 
 /**
- * End to end on a real Kubernetes (K3s in Docker): the chart installs, the example revision gets
- * its queue-proxy, goes to zero, and one request brings it back through the activator.
+ * End to end on a real Kubernetes (K3s in Docker): the chart installs (the activator in its
+ * Kubernetes mode, {@code knetty activator --kubernetes}), the example revision gets its
+ * queue-proxy, goes to zero, and one request brings it back through the activator, which learnt the
+ * revision and its new pod from the cluster.
  *
  * <p>Opt-in: {@code mvn -pl autoscaler -am verify -Pk3s}. Needs a Docker engine (without one the
  * class is skipped) and the three images, built first from the repository root:
@@ -108,6 +111,10 @@ class ScaleFromZeroK3sIT {
         .waitReady()
         .withTimeout((int) WAIT.toSeconds())
         .call();
+    Deployment activator =
+        client.apps().deployments().inNamespace("knetty-system").withName("knetty-activator").get();
+    assertThat(activator.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs())
+        .containsExactly("--kubernetes");
 
     // The example revision, on the image loaded above.
     List<HasMetadata> example;
@@ -159,7 +166,14 @@ class ScaleFromZeroK3sIT {
                     .withName("curl")
                     .withImage("curlimages/curl:8.11.1")
                     .withArgs(
-                        "-sS", "-m", "240", "-w", "\n%{http_code}\n", "http://hello-1.default.svc/")
+                        "-sS",
+                        "-D",
+                        "-",
+                        "-m",
+                        "240",
+                        "-w",
+                        "\n%{http_code}\n",
+                        "http://hello-1.default.svc/")
                     .endContainer()
                     .endSpec()
                     .build())
@@ -174,6 +188,8 @@ class ScaleFromZeroK3sIT {
     String log =
         client.pods().inNamespace("default").withName(curl.getMetadata().getName()).getLog();
     assertThat(log.strip()).endsWith("200");
+    // The activator held it until its Kubernetes source saw the pod.
+    assertThat(log.toLowerCase(java.util.Locale.ROOT)).contains("x-knetty-cold-start: true");
     assertThat(replicas()).isGreaterThanOrEqualTo(1);
   }
 

@@ -10,6 +10,7 @@ import dev.knetty.autoscaler.Decision;
 import dev.knetty.autoscaler.SksMode;
 import dev.knetty.common.RevisionKey;
 import dev.knetty.common.config.AutoscalerConfig;
+import dev.knetty.common.kubernetes.KnettyKeys;
 import dev.knetty.common.subset.ConsistentSubset;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;

@@ -1,5 +1,7 @@
 package dev.knetty.autoscaler.kubernetes;
 
+import dev.knetty.common.kubernetes.KnettyKeys;
+import dev.knetty.common.kubernetes.QueueProxyPorts;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -105,7 +107,7 @@ final class TestObjects {
         .withEndpoints(endpoints)
         .addNewPort()
         .withName("http")
-        .withPort(RevisionPods.SERVING_PORT)
+        .withPort(QueueProxyPorts.SERVING_PORT)
         .withProtocol("TCP")
         .endPort()
         .build();

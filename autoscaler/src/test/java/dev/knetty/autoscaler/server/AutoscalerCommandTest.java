@@ -216,7 +216,11 @@ class AutoscalerCommandTest {
         await()
             .atMost(Duration.ofSeconds(60))
             .until(
-                () -> out.toString().startsWith(AutoscalerCommand.READY_PREFIX) || exit.isDone());
+                () ->
+                    // the whole line: the formatter writes it in pieces
+                    out.toString().startsWith(AutoscalerCommand.READY_PREFIX)
+                            && out.toString().endsWith(System.lineSeparator())
+                        || exit.isDone());
         assertThat(out.toString())
             .as(err.toString())
             .contains("kubernetes: webhook on port")

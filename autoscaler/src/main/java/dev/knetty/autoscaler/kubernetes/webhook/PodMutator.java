@@ -31,11 +31,12 @@ import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.STATS_
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.TMP_SIZE_LIMIT;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.TMP_VOLUME;
 
-import dev.knetty.autoscaler.kubernetes.KnettyAnnotations;
-import dev.knetty.autoscaler.kubernetes.KnettyKeys;
 import dev.knetty.autoscaler.kubernetes.RevisionPods;
 import dev.knetty.common.config.RevisionDefaults;
 import dev.knetty.common.config.RevisionSettings;
+import dev.knetty.common.kubernetes.KnettyAnnotations;
+import dev.knetty.common.kubernetes.KnettyKeys;
+import dev.knetty.common.kubernetes.QueueProxyPorts;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -140,7 +141,7 @@ final class PodMutator {
     int userPort = settings.userPort();
     checkPorts(containers, warnings);
     boolean h2c = RevisionPods.h2c(user);
-    int servingPort = RevisionPods.servingPort(h2c);
+    int servingPort = QueueProxyPorts.servingPort(h2c);
 
     Probe defaulted = ReadinessProbes.withKnativeDefaults(user.getReadinessProbe());
     String encodedProbe =
@@ -200,7 +201,7 @@ final class PodMutator {
     for (Container c : containers) {
       for (ContainerPort p : c.getPorts()) {
         if (p.getContainerPort() != null
-            && RevisionPods.RESERVED_PORTS.contains(p.getContainerPort())) {
+            && QueueProxyPorts.RESERVED_PORTS.contains(p.getContainerPort())) {
           warnings.add(
               "container "
                   + c.getName()

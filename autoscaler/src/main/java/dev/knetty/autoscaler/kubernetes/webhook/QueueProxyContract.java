@@ -1,6 +1,7 @@
 package dev.knetty.autoscaler.kubernetes.webhook;
 
 import dev.knetty.autoscaler.kubernetes.RevisionPods;
+import dev.knetty.common.kubernetes.QueueProxyPorts;
 
 /**
  * What the injected queue-proxy container is given: its name, ports and environment variables. The
@@ -14,9 +15,9 @@ final class QueueProxyContract {
   static final String CONTAINER_NAME = "queue-proxy";
 
   // Ports (Knative pkg/networking/constants.go) and their container-port names.
-  static final int ADMIN_PORT = RevisionPods.ADMIN_PORT;
-  static final int STATS_PORT = RevisionPods.STATS_PORT;
-  static final int METRICS_PORT = RevisionPods.METRICS_PORT;
+  static final int ADMIN_PORT = QueueProxyPorts.ADMIN_PORT;
+  static final int STATS_PORT = QueueProxyPorts.STATS_PORT;
+  static final int METRICS_PORT = QueueProxyPorts.METRICS_PORT;
   static final String SERVING_PORT_NAME = "http";
   static final String H2C_SERVING_PORT_NAME = RevisionPods.H2C_PORT_NAME;
   static final String ADMIN_PORT_NAME = "queue-admin";

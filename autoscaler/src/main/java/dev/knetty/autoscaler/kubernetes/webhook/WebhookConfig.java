@@ -1,8 +1,7 @@
 package dev.knetty.autoscaler.kubernetes.webhook;
 
-import dev.knetty.autoscaler.kubernetes.Environment;
-import dev.knetty.common.config.ConfigException;
 import dev.knetty.common.config.RevisionDefaults;
+import dev.knetty.common.kubernetes.Environment;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -219,7 +218,7 @@ public record WebhookConfig(
             e.string("KNETTY_QUEUE_PROXY_CPU_LIMIT", ""),
             e.string("KNETTY_QUEUE_PROXY_MEMORY_LIMIT", ""),
             e.required("KNETTY_QUEUE_PROXY_AUTOSCALER_ADDRESS"));
-    RevisionDefaults revisionDefaults = revisionDefaults(e);
+    RevisionDefaults revisionDefaults = e.revisionDefaults();
     return new WebhookConfig(
         e.string("KNETTY_WEBHOOK_BIND_ADDRESS", "0.0.0.0"),
         e.integer("KNETTY_WEBHOOK_PORT", 8443),
@@ -228,47 +227,6 @@ public record WebhookConfig(
         tls,
         queueProxy,
         revisionDefaults);
-  }
-
-  /** Knative's variable of each {@code config-defaults} key, to name it in errors. */
-  private static final Map<String, String> DEFAULTS_VARIABLES =
-      Map.of(
-          "container-concurrency", "KNETTY_REVISION_CONTAINER_CONCURRENCY",
-          "container-concurrency-max-limit", "KNETTY_REVISION_CONTAINER_CONCURRENCY_MAX_LIMIT",
-          "revision-timeout-seconds", "KNETTY_REVISION_TIMEOUT_SECONDS",
-          "max-revision-timeout-seconds", "KNETTY_REVISION_MAX_TIMEOUT_SECONDS",
-          "revision-response-start-timeout-seconds",
-              "KNETTY_REVISION_RESPONSE_START_TIMEOUT_SECONDS",
-          "revision-idle-timeout-seconds", "KNETTY_REVISION_IDLE_TIMEOUT_SECONDS");
-
-  /**
-   * Knative's {@code config-defaults} for revisions, from the {@code KNETTY_REVISION_*} variables.
-   */
-  private static RevisionDefaults revisionDefaults(Environment e) {
-    RevisionDefaults k = RevisionDefaults.defaults();
-    try {
-      return new RevisionDefaults(
-          e.integer("KNETTY_REVISION_TIMEOUT_SECONDS", (int) k.revisionTimeoutSeconds()),
-          e.integer("KNETTY_REVISION_MAX_TIMEOUT_SECONDS", (int) k.maxRevisionTimeoutSeconds()),
-          e.integer(
-              "KNETTY_REVISION_RESPONSE_START_TIMEOUT_SECONDS",
-              (int) k.revisionResponseStartTimeoutSeconds()),
-          e.integer("KNETTY_REVISION_IDLE_TIMEOUT_SECONDS", (int) k.revisionIdleTimeoutSeconds()),
-          e.integer("KNETTY_REVISION_CONTAINER_CONCURRENCY", (int) k.containerConcurrency()),
-          e.integer(
-              "KNETTY_REVISION_CONTAINER_CONCURRENCY_MAX_LIMIT",
-              (int) k.containerConcurrencyMaxLimit()),
-          k.allowContainerConcurrencyZero());
-    } catch (ConfigException ex) {
-      throw new IllegalArgumentException(
-          DEFAULTS_VARIABLES.getOrDefault(ex.key(), ex.key())
-              + ": "
-              + ex.value()
-              + " (expected: "
-              + ex.expected()
-              + ")",
-          ex);
-    }
   }
 
   private static CertMode certMode(Environment e, String name) {

@@ -1,6 +1,6 @@
 package dev.knetty.autoscaler.kubernetes.webhook;
 
-import dev.knetty.autoscaler.kubernetes.KnettyKeys;
+import dev.knetty.common.kubernetes.KnettyKeys;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;

@@ -1,4 +1,4 @@
-package dev.knetty.autoscaler.kubernetes;
+package dev.knetty.common.kubernetes;
 
 import dev.knetty.common.config.RevisionDefaults;
 import dev.knetty.common.config.RevisionSettings;
@@ -14,8 +14,9 @@ import java.util.Objects;
  *
  * <p>Lenient, unlike {@code resolve}: a bad value never fails the revision. That setting falls back
  * to what it would be without the annotation, and {@link #read} reports a warning naming the key,
- * the value and what was expected. The webhook (which must not refuse a pod) and the autoscaler
- * (which must agree with what the webhook gave the queue-proxy) both read revisions this way.
+ * the value and what was expected. The webhook (which must not refuse a pod), the autoscaler and
+ * the activator (which must agree with what the webhook gave the queue-proxy) all read revisions
+ * this way.
  */
 public final class KnettyAnnotations {
 
@@ -26,7 +27,7 @@ public final class KnettyAnnotations {
   private static final String USER_PORT_EXPECTED =
       "a port in [1, 65535] other than "
           + String.join(
-              ", ", RevisionPods.RESERVED_PORTS.stream().sorted().map(String::valueOf).toList());
+              ", ", QueueProxyPorts.RESERVED_PORTS.stream().sorted().map(String::valueOf).toList());
 
   /** The settings and the problems found while reading them. */
   public record Read(RevisionSettings settings, List<String> warnings) {
@@ -42,7 +43,7 @@ public final class KnettyAnnotations {
    * @param annotations the pod template's annotations ({@code null} = none)
    * @param defaults the cluster's revision defaults
    * @param containerPort the user port when {@link KnettyKeys#USER_PORT} is absent or bad: the
-   *     serving container's first port ({@link RevisionPods#firstPort})
+   *     serving container's first port (Knative's {@code getUserPort})
    */
   public static Read read(
       Map<String, String> annotations, RevisionDefaults defaults, int containerPort) {
@@ -116,7 +117,7 @@ public final class KnettyAnnotations {
       return null;
     }
     Integer p = parseInt(port);
-    if (p == null || p < 1 || p > 65535 || RevisionPods.RESERVED_PORTS.contains(p)) {
+    if (p == null || p < 1 || p > 65535 || QueueProxyPorts.RESERVED_PORTS.contains(p)) {
       problems.add(new Problem(KnettyKeys.USER_PORT, port, USER_PORT_EXPECTED));
       return null;
     }

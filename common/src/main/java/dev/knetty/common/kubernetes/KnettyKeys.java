@@ -1,4 +1,4 @@
-package dev.knetty.autoscaler.kubernetes;
+package dev.knetty.common.kubernetes;
 
 /**
  * The labels and annotations that make a Deployment a Knetty revision. The label {@link

@@ -1,4 +1,4 @@
-package dev.knetty.autoscaler.kubernetes;
+package dev.knetty.common.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
