@@ -27,8 +27,9 @@ public final class LeakChecks {
       ReferenceQueue<Object> queue = new ReferenceQueue<>();
       WeakReference<Object> canary = new WeakReference<>(new Object(), queue);
       await()
-          .atMost(Duration.ofSeconds(10))
-          .pollInterval(Duration.ofMillis(10))
+          // Generous: on a loaded machine a full collection can take seconds.
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(50))
           .until(
               () -> {
                 System.gc();
