@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       LoadCommand.class,
       DirectCommand.class,
+      DataplaneCommand.class,
+      ThroughputCommand.class,
       AutoscalerBenchCommand.class,
       JmhCommand.class,
       StartupCommand.class,
