@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       DirectCommand.class,
       DataplaneCommand.class,
       ThroughputCommand.class,
+      BufferCommand.class,
       AutoscalerBenchCommand.class,
       JmhCommand.class,
       StartupCommand.class,

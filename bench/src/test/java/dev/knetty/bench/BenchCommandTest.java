@@ -116,7 +116,10 @@ class BenchCommandTest {
         .contains("| deployment | h1, open loop 50/s for 1s after 200ms warm-up");
 
     JsonNode json =
-        new ObjectMapper().readTree(Files.readString(dir.resolve("direct.json"))).get("runs").get(0);
+        new ObjectMapper()
+            .readTree(Files.readString(dir.resolve("direct.json")))
+            .get("runs")
+            .get(0);
     JsonNode load = json.get("phases").get(0).get("load");
     assertThat(load.get("requests").asLong()).isCloseTo(50, within(1L));
     assertThat(load.get("process").get("peakRssBytes").asLong()).isPositive();

@@ -163,6 +163,11 @@ public final class RunningLoad {
     return dispatched.get();
   }
 
+  /** The {@link System#nanoTime()} at which the warm-up ends and the measured part begins. */
+  public long measureStartNanos() {
+    return measureStartNanos;
+  }
+
   /**
    * Waits until the warm-up is over and the measured part begins (at once if it has), e.g. to start
    * counting the CPU time of the process under test there.

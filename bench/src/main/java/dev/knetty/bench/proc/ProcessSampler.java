@@ -160,6 +160,20 @@ public final class ProcessSampler implements AutoCloseable {
     }
   }
 
+  /**
+   * The resident set of {@code pid} now ({@code VmRSS}), in bytes.
+   *
+   * @throws UncheckedIOException if its {@code /proc} entry cannot be read
+   */
+  public static long rssBytes(long pid) {
+    List<String> status = statusOf(pid);
+    if (status == null) {
+      throw new UncheckedIOException(
+          new IOException("pid " + pid + ": cannot read " + statusFile(pid)));
+    }
+    return kilobytes(status, "VmRSS:") * 1024;
+  }
+
   private static List<String> statusOf(long pid) {
     try {
       return Files.readAllLines(statusFile(pid), StandardCharsets.UTF_8);

@@ -18,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What a running {@link Scenario} works with: a load generator, the child processes it starts (all
@@ -87,10 +89,18 @@ public final class ScenarioContext implements AutoCloseable {
    * Phase#LOAD_GENERATOR}). CPU time counts from the end of the warm-up to the last response.
    */
   public Phase runPhase(LoadSpec spec, ChildProcess... accounted) throws InterruptedException {
+    return startPhase(spec, accounted).await();
+  }
+
+  /**
+   * Starts a load phase like {@link #runPhase} and returns at once, for a scenario that acts while
+   * the load runs (e.g. adds a pod once every request waits); {@link RunningPhase#await()} ends it.
+   */
+  public RunningPhase startPhase(LoadSpec spec, ChildProcess... accounted) {
     progress("phase " + spec.name() + ": " + spec.describe() + " -> " + spec.target());
     Map<String, ProcessSampler> samplers = new LinkedHashMap<>();
     try {
-      for (ChildProcess child : accounted == null ? new ChildProcess[0] : accounted) {
+      for (ChildProcess child : accounted) {
         samplers.put(child.name(), ProcessSampler.start(child.pid(), SAMPLE_INTERVAL, true));
       }
       samplers.put(
@@ -109,14 +119,54 @@ public final class ScenarioContext implements AutoCloseable {
                           s.errors(),
                           s.p50Millis(),
                           s.p99Millis())));
-      running.awaitMeasureStart();
-      samplers.values().forEach(ProcessSampler::rebase);
-      LoadResult result = running.await();
-      List<Phase.Accounted> usages = new ArrayList<>();
-      samplers.forEach((name, sampler) -> usages.add(new Phase.Accounted(name, sampler.stop())));
-      return new Phase(spec.name(), result, usages);
-    } finally {
+      // CPU time counts from the end of the warm-up, whenever the scenario calls await().
+      CompletableFuture<Void> rebased =
+          CompletableFuture.runAsync(
+              () -> samplers.values().forEach(ProcessSampler::rebase),
+              CompletableFuture.delayedExecutor(
+                  Math.max(0, running.measureStartNanos() - System.nanoTime()),
+                  TimeUnit.NANOSECONDS));
+      return new RunningPhase(spec.name(), running, samplers, rebased);
+    } catch (RuntimeException e) {
       samplers.values().forEach(ProcessSampler::close);
+      throw e;
+    }
+  }
+
+  /** A load phase in progress, from {@link #startPhase}. */
+  public static final class RunningPhase {
+    private final String label;
+    private final RunningLoad running;
+    private final Map<String, ProcessSampler> samplers;
+    private final CompletableFuture<Void> rebased;
+
+    private RunningPhase(
+        String label,
+        RunningLoad running,
+        Map<String, ProcessSampler> samplers,
+        CompletableFuture<Void> rebased) {
+      this.label = label;
+      this.running = running;
+      this.samplers = samplers;
+      this.rebased = rebased;
+    }
+
+    /** Requests sent so far, warm-up included. */
+    public long dispatched() {
+      return running.dispatched();
+    }
+
+    /** Waits for the last response and returns the phase. */
+    public Phase await() throws InterruptedException {
+      try {
+        LoadResult result = running.await();
+        rebased.join();
+        List<Phase.Accounted> usages = new ArrayList<>();
+        samplers.forEach((name, sampler) -> usages.add(new Phase.Accounted(name, sampler.stop())));
+        return new Phase(label, result, usages);
+      } finally {
+        samplers.values().forEach(ProcessSampler::close);
+      }
     }
   }
 
