@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
       DataplaneCommand.class,
       ThroughputCommand.class,
       BufferCommand.class,
+      ColdstartCommand.class,
+      RampCommand.class,
       AutoscalerBenchCommand.class,
       JmhCommand.class,
       StartupCommand.class,
