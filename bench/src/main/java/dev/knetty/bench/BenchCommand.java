@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       BufferCommand.class,
       ColdstartCommand.class,
       RampCommand.class,
+      AllCommand.class,
       AutoscalerBenchCommand.class,
       JmhCommand.class,
       StartupCommand.class,
