@@ -77,6 +77,8 @@ final class AllCommand implements Callable<Integer> {
       description = "Regex of the JMH benchmarks to run (default: all of dev.knetty.bench.jmh).")
   String jmhInclude;
 
+  @CommandLine.Mixin LocalCommandOption local;
+
   @Override
   public Integer call() throws Exception {
     List<String> all = new ArrayList<>(SCENARIOS);
@@ -121,7 +123,12 @@ final class AllCommand implements Callable<Integer> {
         new CommandLine(new BenchCommand())
             .setOut(spec.commandLine().getOut())
             .setErr(spec.commandLine().getErr());
-    return bench.execute(name, "--runs=" + runs, "--out=" + out, "--no-fail-on-sla");
+    List<String> args =
+        new ArrayList<>(List.of(name, "--runs=" + runs, "--out=" + out, "--no-fail-on-sla"));
+    if (local.localCommand != null && (name.equals("coldstart") || name.equals("ramp"))) {
+      args.add("--local-command=" + local.localCommand);
+    }
+    return bench.execute(args.toArray(new String[0]));
   }
 
   private int jmh(CommandLineOptions jmhOptions) throws RunnerException, IOException {

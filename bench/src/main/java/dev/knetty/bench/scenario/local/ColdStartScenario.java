@@ -168,7 +168,8 @@ public final class ColdStartScenario implements Scenario {
             String.format(Locale.ROOT, "cold start %d of %d: %s", i, config.repetitions(), o));
       }
       phases.add(
-          sequential.phase("one at a time", local, config.repetitions(), config.requestTimeout()));
+          sequential.phase(
+              "one at a time", local, 1, config.repetitions(), config.requestTimeout()));
     }
     for (int n : config.parallel()) {
       List<String> names = group(n);
@@ -187,7 +188,7 @@ public final class ColdStartScenario implements Scenario {
               n,
               (System.nanoTime() - start) / 1e6,
               parallel.errorCount()));
-      phases.add(parallel.phase("parallel " + n, local, n, config.requestTimeout()));
+      phases.add(parallel.phase("parallel " + n, local, n, n, config.requestTimeout()));
     }
     return result(phases);
   }
@@ -253,12 +254,17 @@ public final class ColdStartScenario implements Scenario {
       return requests - successes;
     }
 
-    synchronized Phase phase(String label, LocalMode local, int n, Duration timeout) {
+    /**
+     * @param concurrency requests at once
+     * @param n requests in all
+     */
+    synchronized Phase phase(
+        String label, LocalMode local, int concurrency, int n, Duration timeout) {
       LoadSpec spec =
           LoadSpec.builder(local.activator())
               .name(label)
-              .closedLoop(n)
-              .connections(n)
+              .closedLoop(concurrency)
+              .connections(concurrency)
               .maxRequests(n)
               .duration(timeout)
               .requestTimeout(timeout)
