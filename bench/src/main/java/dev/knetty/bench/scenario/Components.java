@@ -4,7 +4,12 @@ import dev.knetty.bench.sampleapp.SampleApp;
 import dev.knetty.bench.sampleapp.SampleAppCommand;
 import dev.knetty.queueproxy.QueueProxyCommand;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +59,9 @@ public final class Components {
       Pattern.compile("queue-proxy ready: serving port (\\d+), .*metrics port (\\d+)");
   private static final Pattern ACTIVATOR_READY =
       Pattern.compile("knetty activator: port (\\d+), metrics port (-?\\d+)");
+
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private Components() {}
 
@@ -199,6 +207,29 @@ public final class Components {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.writeString(tmp, yaml, StandardCharsets.UTF_8);
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** A loopback port free a moment ago (for servers that cannot report the port they got). */
+  public static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /**
+   * The body of {@code GET uri}.
+   *
+   * @throws IOException if it does not answer 200 within 10 seconds
+   */
+  public static String fetch(URI uri) throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        HTTP.send(
+            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IOException(uri + ": status " + response.statusCode() + " (expected: 200)");
+    }
+    return response.body();
   }
 
   /** The headers that route a request to revision {@code default/<name>} through an activator. */

@@ -2,19 +2,12 @@ package dev.knetty.bench.scenario;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 
 /**
  * One scrape of a component's Prometheus {@code /metrics} text, read by metric name: how a scenario
  * learns what a child process sees (waiting requests, heap in use) without a client library.
  */
 public final class PrometheusScrape {
-
-  private static final HttpClient CLIENT =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private final String text;
 
@@ -28,15 +21,8 @@ public final class PrometheusScrape {
    * @throws IOException if it does not answer 200
    */
   public static PrometheusScrape of(int port) throws IOException, InterruptedException {
-    URI uri = URI.create("http://127.0.0.1:" + port + "/metrics");
-    HttpResponse<String> response =
-        CLIENT.send(
-            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (response.statusCode() != 200) {
-      throw new IOException(uri + ": status " + response.statusCode() + " (expected: 200)");
-    }
-    return new PrometheusScrape(response.body());
+    return new PrometheusScrape(
+        Components.fetch(URI.create("http://127.0.0.1:" + port + "/metrics")));
   }
 
   /**

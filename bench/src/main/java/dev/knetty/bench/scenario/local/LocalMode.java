@@ -4,14 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.knetty.bench.sampleapp.SampleApp;
 import dev.knetty.bench.scenario.ChildProcess;
+import dev.knetty.bench.scenario.Components;
 import dev.knetty.bench.scenario.ScenarioContext;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,8 +36,6 @@ public final class LocalMode {
   public static final String NAMESPACE = "default";
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient CLIENT =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   /**
    * One revision of the generated file, running the sample app.
@@ -162,8 +156,8 @@ public final class LocalMode {
     Files.createDirectories(dir);
     Path file = dir.resolve("local.yaml");
     Files.writeString(file, yaml(revisions, appJvmArgs, autoscaler), StandardCharsets.UTF_8);
-    int port = freePort();
-    int adminPort = freePort();
+    int port = Components.freePort();
+    int adminPort = Components.freePort();
     List<String> full = new ArrayList<>(command);
     full.addAll(
         List.of(
@@ -179,13 +173,6 @@ public final class LocalMode {
         new LocalMode(process, URI.create("http://127.0.0.1:" + port + "/"), adminPort);
     local.awaitPods(pods -> pods.size() >= revisions.size(), startTimeout, "every revision listed");
     return local;
-  }
-
-  /** A loopback port free a moment ago. */
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
   }
 
   /** {@code http://127.0.0.1:PORT/} of the activator. */
@@ -208,15 +195,7 @@ public final class LocalMode {
    * @throws IOException if the admin port does not answer 200 with the expected JSON
    */
   public Map<String, Pods> pods() throws IOException, InterruptedException {
-    URI uri = URI.create("http://127.0.0.1:" + adminPort + "/revisions");
-    HttpResponse<String> response =
-        CLIENT.send(
-            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (response.statusCode() != 200) {
-      throw new IOException(uri + ": status " + response.statusCode() + " (expected: 200)");
-    }
-    return parse(response.body());
+    return parse(Components.fetch(URI.create("http://127.0.0.1:" + adminPort + "/revisions")));
   }
 
   /** {@code {"revisions": [{"name", "desiredScale", "readyPods", ...}]}}, namespace default. */

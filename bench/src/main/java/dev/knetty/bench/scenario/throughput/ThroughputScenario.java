@@ -13,8 +13,6 @@ import dev.knetty.bench.scenario.Scenario;
 import dev.knetty.bench.scenario.ScenarioContext;
 import dev.knetty.bench.scenario.ScenarioResult;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -242,7 +240,7 @@ public final class ThroughputScenario implements Scenario {
       throws IOException, InterruptedException {
     Path dir = context.runDir().resolve(peer.id()).toAbsolutePath();
     Files.createDirectories(dir);
-    int port = freePort();
+    int port = Components.freePort(); // peers cannot report the port they got
     Map<String, String> values = new LinkedHashMap<>();
     values.put("LISTEN_PORT", Integer.toString(port));
     values.put("BACKEND_PORT", Integer.toString(app.port()));
@@ -264,13 +262,6 @@ public final class ThroughputScenario implements Scenario {
           loadSpec(peer.id(), base, LoadSpec.Protocol.HTTP_1_1), process, app.process());
     } finally {
       process.stop(ChildProcesses.STOP_GRACE);
-    }
-  }
-
-  /** A loopback port free a moment ago (peers cannot tell which port they got). */
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
     }
   }
 
