@@ -48,6 +48,11 @@ final class RampCommand implements Callable<Integer> {
       description = "Concurrency target per pod, the revision's annotation (default: 10).")
   Integer target;
 
+  @Option(
+      names = "--max-scale",
+      description = "Most pods, the revision's max-scale annotation (default: 6).")
+  Integer maxScale;
+
   @Option(names = "--connections", description = "Keep-alive connections (default: 500).")
   Integer connections;
 
@@ -63,6 +68,7 @@ final class RampCommand implements Callable<Integer> {
               step == null ? d.step() : step,
               sleep == null ? d.sleep() : sleep,
               target == null ? d.target() : target,
+              maxScale == null ? d.maxScale() : maxScale,
               connections == null ? d.connections() : connections,
               d.requestTimeout(),
               d.localCommand(),

@@ -39,12 +39,16 @@ public final class RampScenario implements Scenario {
    * @param step how long each step lasts (Knative: 2 minutes)
    * @param target the per-pod concurrency target annotation; scaled with the rates it keeps
    *     Knative's pod counts
+   * @param maxScale the max-scale annotation: on one machine every pod takes CPU from the others,
+   *     and without a bound the requests queued during the cold start panic the autoscaler into
+   *     more pods than the machine can start
    */
   public record Config(
       List<Double> rates,
       Duration step,
       Duration sleep,
       int target,
+      int maxScale,
       int connections,
       Duration requestTimeout,
       List<String> localCommand,
@@ -63,13 +67,16 @@ public final class RampScenario implements Scenario {
       if (target < 1) {
         throw new IllegalArgumentException("target: " + target + " (expected: >= 1)");
       }
+      if (maxScale < 1) {
+        throw new IllegalArgumentException("maxScale: " + maxScale + " (expected: >= 1)");
+      }
     }
 
     /**
      * Knative's steps divided by 10 for a 2-core machine that runs the load generator, the
      * activator, the autoscaler and every pod, with the concurrency target divided by 10 too
-     * (Knative's 100 x 0.7 becomes 10 x 0.7), so the pod counts stay Knative's; 30 s per step
-     * instead of 2 minutes.
+     * (Knative's 100 x 0.7 becomes 10 x 0.7), so the pod counts stay Knative's (5 at the top), at
+     * most 6 pods; 30 s per step instead of 2 minutes.
      */
     public static Config defaults(List<String> localCommand) {
       return new Config(
@@ -77,6 +84,7 @@ public final class RampScenario implements Scenario {
           Duration.ofSeconds(30),
           Duration.ofMillis(100),
           10,
+          6,
           500,
           Duration.ofSeconds(30),
           localCommand,
@@ -109,12 +117,13 @@ public final class RampScenario implements Scenario {
         Locale.ROOT,
         "Knative's load test in local mode: one revision from zero pods through %s req/s of"
             + " ?sleep=%d, %s each (open loop, h1, %d connections), through the activator;"
-            + " target %d concurrent requests per pod.",
+            + " target %d concurrent requests per pod, at most %d pods.",
         String.join(", ", steps),
         config.sleep().toMillis(),
         GoDurations.format(config.step()),
         config.connections(),
-        config.target());
+        config.target(),
+        config.maxScale());
   }
 
   List<LocalMode.Revision> revisions() {
@@ -123,7 +132,9 @@ public final class RampScenario implements Scenario {
             "autoscaling.knative.dev/initial-scale",
             "0",
             "autoscaling.knative.dev/target",
-            Integer.toString(config.target()));
+            Integer.toString(config.target()),
+            "autoscaling.knative.dev/max-scale",
+            Integer.toString(config.maxScale()));
     return List.of(new LocalMode.Revision(REVISION, 0, annotations));
   }
 
@@ -246,7 +257,10 @@ public final class RampScenario implements Scenario {
             + Runtime.getRuntime().availableProcessors()
             + " cores run the load generator, local mode (activator and autoscaler) and every pod"
             + " (a queue-proxy JVM and a sample-app JVM each). The concurrency target is scaled"
-            + " with the rate so the pod counts match Knative's.");
+            + " with the rate so the pod counts match Knative's; max-scale "
+            + config.maxScale()
+            + " keeps the requests queued during the cold start from panicking the autoscaler"
+            + " into more JVM pods than two cores can start (without it: 100 pods, 200 JVMs).");
     notes.add(
         "The steps run back to back as separate phases (the next starts when the previous one's"
             + " last response is in); the first includes the cold start. local mode CPU: the"
