@@ -116,6 +116,9 @@ class LocalModeScenariosTest {
         .as("a pod was ready during the ramp")
         .isEqualTo(1);
     assertThat(dir.resolve("ramp-pods.svg")).exists();
+    assertThat(Files.readString(dir.resolve("logs/local.yaml")))
+        .contains("autoscaling.knative.dev/max-scale: \"6\"")
+        .contains("autoscaling.knative.dev/target: \"10\"");
   }
 
   @Test
