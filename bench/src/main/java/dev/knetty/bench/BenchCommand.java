@@ -15,9 +15,15 @@ import picocli.CommandLine.Command;
     subcommands = {
       LoadCommand.class,
       DirectCommand.class,
+      DataplaneCommand.class,
+      ThroughputCommand.class,
+      BufferCommand.class,
+      ColdstartCommand.class,
+      RampCommand.class,
+      AllCommand.class,
+      AutoscalerBenchCommand.class,
       JmhCommand.class,
       StartupCommand.class,
-      AutoscalerBenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BenchCommand implements Runnable {

@@ -3,7 +3,6 @@ package dev.knetty.bench;
 import dev.knetty.bench.load.LoadSpec;
 import dev.knetty.bench.scenario.DirectScenario;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -84,11 +83,7 @@ final class DirectCommand implements Callable<Integer> {
               h2c ? LoadSpec.Protocol.H2C : d.protocol(),
               timeout == null ? d.requestTimeout() : timeout,
               p95Ceiling == null ? d.p95Ceiling() : p95Ceiling,
-              appJvmArgs == null
-                  ? d.appJvmArgs()
-                  : Arrays.stream(appJvmArgs.trim().split("\\s+"))
-                      .filter(s -> !s.isEmpty())
-                      .toList()));
+              ScenarioOptions.jvmArgs(appJvmArgs, d.appJvmArgs())));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }

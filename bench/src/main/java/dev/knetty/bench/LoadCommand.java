@@ -3,6 +3,7 @@ package dev.knetty.bench;
 import dev.knetty.bench.load.LoadGenerator;
 import dev.knetty.bench.load.LoadResult;
 import dev.knetty.bench.load.LoadSpec;
+import dev.knetty.bench.load.RunningLoad;
 import dev.knetty.bench.proc.ProcessSampler;
 import dev.knetty.bench.proc.ProcessUsage;
 import dev.knetty.bench.report.Json;
@@ -164,26 +165,30 @@ final class LoadCommand implements Callable<Integer> {
         ProcessSampler sampler = pid == null ? null : sample(pid)) {
       err.println(load.describe() + " -> " + load.target());
       err.flush();
+      RunningLoad running;
       try {
-        result =
-            generator
-                .start(
-                    load,
-                    s -> {
-                      err.println(
-                          String.format(
-                              Locale.ROOT,
-                              "  %6.1fs  %6d requests  %4d errors  p99 %8.2f ms",
-                              s.seconds(),
-                              s.requests(),
-                              s.errors(),
-                              s.p99Millis()));
-                      err.flush();
-                    })
-                .await();
+        running =
+            generator.start(
+                load,
+                s -> {
+                  err.println(
+                      String.format(
+                          Locale.ROOT,
+                          "  %6.1fs  %6d requests  %4d errors  p99 %8.2f ms",
+                          s.seconds(),
+                          s.requests(),
+                          s.errors(),
+                          s.p99Millis()));
+                  err.flush();
+                });
       } catch (IllegalArgumentException e) {
         throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
       }
+      running.awaitMeasureStart();
+      if (sampler != null) {
+        sampler.rebase(); // CPU of the measured requests only, not of the warm-up
+      }
+      result = running.await();
       if (sampler != null) {
         usage = sampler.stop();
       }

@@ -115,7 +115,11 @@ class BenchCommandTest {
     assertThat(out.toString())
         .contains("| deployment | h1, open loop 50/s for 1s after 200ms warm-up");
 
-    JsonNode json = new ObjectMapper().readTree(Files.readString(dir.resolve("direct.json")));
+    JsonNode json =
+        new ObjectMapper()
+            .readTree(Files.readString(dir.resolve("direct.json")))
+            .get("runs")
+            .get(0);
     JsonNode load = json.get("phases").get(0).get("load");
     assertThat(load.get("requests").asLong()).isCloseTo(50, within(1L));
     assertThat(load.get("process").get("peakRssBytes").asLong()).isPositive();
@@ -145,7 +149,11 @@ class BenchCommandTest {
     assertThat(dir.resolve("autoscaler.md")).exists();
     assertThat(dir.resolve("autoscaler-ingest.svg")).exists();
     assertThat(dir.resolve("autoscaler-ticks.svg")).exists();
-    JsonNode json = new ObjectMapper().readTree(Files.readString(dir.resolve("autoscaler.json")));
+    JsonNode json =
+        new ObjectMapper()
+            .readTree(Files.readString(dir.resolve("autoscaler.json")))
+            .get("runs")
+            .get(0);
     assertThat(json.get("checks")).hasSize(2);
     assertThat(json.get("checks").get(0).get("observed").asText()).isNotBlank();
     assertThat(json.get("charts").get(1).get("series").get(0).get("points")).hasSize(5);

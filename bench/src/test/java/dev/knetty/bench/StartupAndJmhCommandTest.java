@@ -98,7 +98,12 @@ class StartupAndJmhCommandTest {
     assertThat(captured.toString(StandardCharsets.UTF_8))
         .contains("dev.knetty.bench.jmh.QueueProxyPolicyBenchmark.request")
         .contains("dev.knetty.bench.jmh.BreakerBenchmark.acquireReleaseContended")
-        .contains("dev.knetty.bench.jmh.RequestStatsBenchmark.inOutContended");
+        .contains("dev.knetty.bench.jmh.RequestStatsBenchmark.inOutContended")
+        .contains("dev.knetty.bench.jmh.KmpBenchmark.encode")
+        .contains("dev.knetty.bench.jmh.KmpBenchmark.decode")
+        .contains("dev.knetty.bench.jmh.DeciderBenchmark.record")
+        .contains("dev.knetty.bench.jmh.DeciderBenchmark.scale")
+        .contains("dev.knetty.bench.jmh.KnativeHeadersBenchmark.isKubeletProbe");
   }
 
   @Test

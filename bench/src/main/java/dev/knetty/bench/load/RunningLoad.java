@@ -163,6 +163,22 @@ public final class RunningLoad {
     return dispatched.get();
   }
 
+  /** The {@link System#nanoTime()} at which the warm-up ends and the measured part begins. */
+  public long measureStartNanos() {
+    return measureStartNanos;
+  }
+
+  /**
+   * Waits until the warm-up is over and the measured part begins (at once if it has), e.g. to start
+   * counting the CPU time of the process under test there.
+   */
+  public void awaitMeasureStart() throws InterruptedException {
+    long wait;
+    while ((wait = measureStartNanos - System.nanoTime()) > 0) {
+      TimeUnit.NANOSECONDS.sleep(wait);
+    }
+  }
+
   /** Open loop: the {@link System#nanoTime()} at which request {@code index} (from 0) is due. */
   public long intendedNanos(long index) {
     return startNanos + (long) (index * periodNanos);

@@ -9,7 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +23,12 @@ import org.slf4j.LoggerFactory;
  * Samples a Linux process's CPU time and resident set from {@code /proc} at a fixed interval, on
  * its own daemon thread, so peaks between the start and the end of a run are seen. Works for any
  * process this user may read, e.g. a child process a scenario started.
+ *
+ * <p>Optionally the process's descendants count with it (nginx's workers are children of its
+ * master; never for a process that started the others, like the benchmark's own JVM): CPU is summed
+ * over the tree (a descendant that appears later counts from its start), resident sets are summed
+ * per sample ({@code VmHWM} too, so for several processes the peak is the sum of each one's peak,
+ * pages they share counted once per process). A JVM has no child processes.
  *
  * <p>CPU times in {@code /proc/<pid>/stat} are in clock ticks; the tick rate comes from {@code
  * getconf CLK_TCK}, or is assumed to be 100 (the value on every mainstream Linux) if that fails.
@@ -32,27 +41,39 @@ public final class ProcessSampler implements AutoCloseable {
   static final long CLOCK_TICKS = clockTicks();
 
   private final long pid;
-  private final Path stat;
-  private final Path status;
+  private final boolean withDescendants;
   private final ScheduledExecutorService timer;
-  private final long firstCpuTicks;
-  private long lastCpuTicks;
+
+  /** CPU ticks per process of the tree: at its first sample, and at its latest. */
+  private final Map<Long, Long> firstCpuTicks = new HashMap<>();
+
+  private final Map<Long, Long> lastCpuTicks = new HashMap<>();
   private long peakRss;
   private long maxRss;
   private int samples;
   private boolean stopped;
 
-  private ProcessSampler(long pid, Duration interval) {
+  private ProcessSampler(long pid, Duration interval, boolean withDescendants) {
     this.pid = pid;
-    this.stat = Path.of("/proc", Long.toString(pid), "stat");
-    this.status = Path.of("/proc", Long.toString(pid), "status");
+    this.withDescendants = withDescendants;
+    Path stat = statFile(pid);
     try {
-      firstCpuTicks = cpuTicks(Files.readString(stat));
+      long ticks = cpuTicks(Files.readString(stat));
+      firstCpuTicks.put(pid, ticks);
+      lastCpuTicks.put(pid, ticks);
     } catch (IOException e) {
       throw new UncheckedIOException(
           "pid " + pid + ": cannot read " + stat + " (expected: a running Linux process)", e);
     }
-    lastCpuTicks = firstCpuTicks;
+    // Descendants running now count from now; later ones from their start.
+    descendants()
+        .forEach(
+            d -> {
+              Long ticks = ticksOf(d);
+              if (ticks != null) {
+                firstCpuTicks.put(d, ticks);
+              }
+            });
     sample();
     timer =
         Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("proc-sampler", true));
@@ -61,15 +82,25 @@ public final class ProcessSampler implements AutoCloseable {
   }
 
   /**
-   * Starts sampling {@code pid} every {@code interval}.
+   * Starts sampling {@code pid} (alone) every {@code interval}.
    *
    * @throws UncheckedIOException if the process's {@code /proc} entry cannot be read
    */
   public static ProcessSampler start(long pid, Duration interval) {
+    return start(pid, interval, false);
+  }
+
+  /**
+   * Starts sampling {@code pid} every {@code interval}, with its descendants if {@code
+   * withDescendants}.
+   *
+   * @throws UncheckedIOException if the process's {@code /proc} entry cannot be read
+   */
+  public static ProcessSampler start(long pid, Duration interval, boolean withDescendants) {
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException("interval: " + interval + " (expected: > 0)");
     }
-    return new ProcessSampler(pid, interval);
+    return new ProcessSampler(pid, interval, withDescendants);
   }
 
   /** Whether this system has a {@code /proc} to sample. */
@@ -77,21 +108,91 @@ public final class ProcessSampler implements AutoCloseable {
     return Files.isReadable(Path.of("/proc/self/stat"));
   }
 
+  private static Path statFile(long pid) {
+    return Path.of("/proc", Long.toString(pid), "stat");
+  }
+
+  /** The CPU ticks of {@code pid}, or null if it has gone. */
+  private static Long ticksOf(long pid) {
+    try {
+      return cpuTicks(Files.readString(statFile(pid)));
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The descendants' pids now; none unless {@code withDescendants}. */
+  private List<Long> descendants() {
+    List<Long> pids = new ArrayList<>();
+    if (withDescendants) {
+      ProcessHandle.of(pid).ifPresent(p -> p.descendants().forEach(d -> pids.add(d.pid())));
+    }
+    return pids;
+  }
+
   private synchronized void sample() {
     if (stopped) {
       return;
     }
     try {
-      lastCpuTicks = cpuTicks(Files.readString(stat));
-      List<String> lines = Files.readAllLines(status, StandardCharsets.UTF_8);
-      peakRss = Math.max(peakRss, kilobytes(lines, "VmHWM:") * 1024);
-      maxRss = Math.max(maxRss, kilobytes(lines, "VmRSS:") * 1024);
+      lastCpuTicks.put(pid, cpuTicks(Files.readString(statFile(pid))));
+      List<String> lines = Files.readAllLines(statusFile(pid), StandardCharsets.UTF_8);
+      long hwm = kilobytes(lines, "VmHWM:") * 1024;
+      long rss = kilobytes(lines, "VmRSS:") * 1024;
+      for (long member : descendants()) {
+        Long ticks = ticksOf(member);
+        List<String> status = statusOf(member);
+        if (ticks == null || status == null) {
+          continue; // it exited between the listing and now
+        }
+        firstCpuTicks.putIfAbsent(member, 0L);
+        lastCpuTicks.put(member, ticks);
+        hwm += kilobytes(status, "VmHWM:") * 1024;
+        rss += kilobytes(status, "VmRSS:") * 1024;
+      }
+      peakRss = Math.max(peakRss, hwm);
+      maxRss = Math.max(maxRss, rss);
       samples++;
     } catch (IOException | RuntimeException e) {
       // The process has exited (or its entry is unreadable): keep what we have.
       LOG.debug("pid {}: sampling stopped", pid, e);
       stopped = true;
     }
+  }
+
+  /**
+   * The resident set of {@code pid} now ({@code VmRSS}), in bytes.
+   *
+   * @throws UncheckedIOException if its {@code /proc} entry cannot be read
+   */
+  public static long rssBytes(long pid) {
+    List<String> status = statusOf(pid);
+    if (status == null) {
+      throw new UncheckedIOException(
+          new IOException("pid " + pid + ": cannot read " + statusFile(pid)));
+    }
+    return kilobytes(status, "VmRSS:") * 1024;
+  }
+
+  private static List<String> statusOf(long pid) {
+    try {
+      return Files.readAllLines(statusFile(pid), StandardCharsets.UTF_8);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static Path statusFile(long pid) {
+    return Path.of("/proc", Long.toString(pid), "status");
+  }
+
+  /**
+   * Takes a sample now and counts CPU time from here on: {@link ProcessUsage#cpuSeconds()} then
+   * covers only what follows (e.g. the measured part of a run, after its warm-up).
+   */
+  public synchronized void rebase() {
+    sample();
+    firstCpuTicks.putAll(lastCpuTicks);
   }
 
   /** Takes a sample now and returns the usage so far. */
@@ -108,10 +209,16 @@ public final class ProcessSampler implements AutoCloseable {
   }
 
   private synchronized ProcessUsage usage() {
+    long used = 0;
+    long total = 0;
+    for (Map.Entry<Long, Long> last : lastCpuTicks.entrySet()) {
+      used += last.getValue() - firstCpuTicks.getOrDefault(last.getKey(), last.getValue());
+      total += last.getValue();
+    }
     return new ProcessUsage(
         pid,
-        (lastCpuTicks - firstCpuTicks) / (double) CLOCK_TICKS,
-        lastCpuTicks / (double) CLOCK_TICKS,
+        used / (double) CLOCK_TICKS,
+        total / (double) CLOCK_TICKS,
         peakRss,
         maxRss,
         samples,

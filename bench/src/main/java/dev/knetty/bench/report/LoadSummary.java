@@ -19,7 +19,8 @@ import org.HdrHistogram.Histogram;
  * @param rate the open-loop target rate; 0 for closed loop
  * @param sendRate measured requests per second of the measured duration
  * @param throughput successes per second from the end of the warm-up to the last completion
- * @param process resources of the process under test, when one was accounted
+ * @param process resources of the process under test, when one was accounted; its CPU time is that
+ *     of the measured part (after the warm-up), per measured request
  * @param histogram the latency histogram (microseconds), HdrHistogram's compressed encoding in
  *     base64, for re-plotting and merging
  */
@@ -81,7 +82,7 @@ public record LoadSummary(
             : new ProcessCost(
                 usage.pid(),
                 usage.cpuSeconds(),
-                usage.cpuSecondsPer1000(result.requests() + result.warmupRequests()),
+                usage.cpuSecondsPer1000(result.requests()),
                 usage.peakRssBytes(),
                 usage.maxSampledRssBytes(),
                 usage.clockTicksPerSecond());

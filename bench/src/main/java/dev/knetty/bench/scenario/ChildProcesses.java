@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -39,6 +40,22 @@ public final class ChildProcesses implements AutoCloseable {
    */
   public ChildProcess startJava(
       String name, String mainClass, List<String> jvmArgs, List<String> args) throws IOException {
+    return startJava(name, mainClass, jvmArgs, args, Map.of());
+  }
+
+  /**
+   * Starts a JVM running {@code mainClass} on this JVM's classpath, with this JVM's {@code java}
+   * and {@code env} added to this process's environment.
+   *
+   * @param name for logs and the log file name
+   */
+  public ChildProcess startJava(
+      String name,
+      String mainClass,
+      List<String> jvmArgs,
+      List<String> args,
+      Map<String, String> env)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmArgs);
@@ -46,21 +63,37 @@ public final class ChildProcesses implements AutoCloseable {
     command.add(System.getProperty("java.class.path"));
     command.add(mainClass);
     command.addAll(args);
-    return start(name, command);
+    return start(name, command, env);
   }
 
   /** Starts {@code command}; its output goes to {@code <logDir>/<name>.log}. */
-  public synchronized ChildProcess start(String name, List<String> command) throws IOException {
+  public ChildProcess start(String name, List<String> command) throws IOException {
+    return start(name, command, Map.of());
+  }
+
+  /**
+   * Starts {@code command} with {@code env} added to this process's environment; its output goes to
+   * {@code <logDir>/<name>.log}.
+   */
+  public synchronized ChildProcess start(String name, List<String> command, Map<String, String> env)
+      throws IOException {
     if (closed) {
       throw new IllegalStateException("child processes: closed");
     }
     Files.createDirectories(logDir);
     Path log =
         logDir.resolve(name.replaceAll("[^A-Za-z0-9._-]", "_").toLowerCase(Locale.ROOT) + ".log");
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(env);
+    Process process = builder.start();
     ChildProcess child = new ChildProcess(name, process, log);
     children.add(child);
     return child;
+  }
+
+  /** Where each child's output goes. */
+  public Path logDir() {
+    return logDir;
   }
 
   /** The children started so far. */

@@ -5,8 +5,6 @@ import dev.knetty.bench.load.IntervalSample;
 import dev.knetty.bench.load.LoadResult;
 import dev.knetty.bench.load.LoadSpec;
 import dev.knetty.bench.report.TimeSeriesPlot;
-import dev.knetty.bench.sampleapp.SampleApp;
-import dev.knetty.bench.sampleapp.SampleAppCommand;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -67,7 +65,7 @@ public final class DirectScenario implements Scenario {
           LoadSpec.Protocol.HTTP_1_1,
           Duration.ofSeconds(30),
           Duration.ofMillis(105),
-          List.of("-Xms64m", "-Xmx256m", "-XX:+UseSerialGC"));
+          Components.SAMPLE_APP_JVM);
     }
   }
 
@@ -96,21 +94,9 @@ public final class DirectScenario implements Scenario {
 
   @Override
   public ScenarioResult run(ScenarioContext context) throws Exception {
-    ChildProcess app =
-        context
-            .processes()
-            .startJava(
-                "sample-app",
-                SampleApp.class.getName(),
-                config.appJvmArgs(),
-                List.of("--port=0", "--host=127.0.0.1"));
-    String ready =
-        app.awaitLine(l -> l.startsWith(SampleAppCommand.READY_PREFIX), Duration.ofSeconds(60));
-    URI base = URI.create(ready.substring(SampleAppCommand.READY_PREFIX.length()).trim());
-    context.awaitReady(base.resolve("/healthz"), Duration.ofSeconds(30));
-
-    Phase phase = context.runPhase(loadSpec(base), app);
-    app.stop(ChildProcesses.STOP_GRACE);
+    Components.Server app = Components.sampleApp(context, "sample-app", config.appJvmArgs());
+    Phase phase = context.runPhase(loadSpec(app.base()), app.process());
+    app.process().stop(ChildProcesses.STOP_GRACE);
 
     LoadResult result = phase.result();
     long expected = Math.round(config.rate() * config.duration().toNanos() / 1e9);
