@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
       LoadCommand.class,
       DirectCommand.class,
       AutoscalerBenchCommand.class,
+      JmhCommand.class,
+      StartupCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BenchCommand implements Runnable {

@@ -5,6 +5,7 @@ import dev.knetty.autoscaler.server.AutoscalerCommand;
 import dev.knetty.autoscaler.simulate.SimulateCommand;
 import dev.knetty.bench.BenchCommand;
 import dev.knetty.bench.sampleapp.SampleAppCommand;
+import dev.knetty.queueproxy.QueueProxyCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,6 +18,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       ActivatorCommand.class,
       AutoscalerCommand.class,
+      QueueProxyCommand.class,
       SimulateCommand.class,
       SampleAppCommand.class,
       BenchCommand.class,

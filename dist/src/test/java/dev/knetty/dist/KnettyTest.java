@@ -19,9 +19,9 @@ class KnettyTest {
 
     assertThat(exit).isZero();
     assertThat(out.toString())
-        .contains("activator", "autoscaler", "simulate", "sample-app", "bench");
+        .contains("queue-proxy", "activator", "autoscaler", "simulate", "sample-app", "bench");
     assertThat(cmd.getSubcommands())
-        .containsKeys("activator", "autoscaler", "simulate", "sample-app", "bench");
+        .containsKeys("queue-proxy", "activator", "autoscaler", "simulate", "sample-app", "bench");
   }
 
   @Test
