@@ -20,6 +20,7 @@ public final class InMemoryScaler implements Scaler {
   private final boolean readyFollowsReplicas;
   private final Map<RevisionKey, Integer> ready = new ConcurrentHashMap<>();
   private final Map<RevisionKey, List<Integer>> scaleCalls = new ConcurrentHashMap<>();
+  private final Map<RevisionKey, Integer> adopted = new ConcurrentHashMap<>();
   private final List<ReadyPodsListener> listeners = new CopyOnWriteArrayList<>();
   private volatile boolean activatorInPath = true;
   private volatile RuntimeException scaleFailure;
@@ -39,6 +40,16 @@ public final class InMemoryScaler implements Scaler {
   @Override
   public int readyPods(RevisionKey key) {
     return ready.getOrDefault(key, 0);
+  }
+
+  @Override
+  public int adoptedReplicas(RevisionKey key) {
+    return adopted.getOrDefault(key, UNKNOWN);
+  }
+
+  /** Makes {@code key} a workload already running {@code replicas} ({@link #adoptedReplicas}). */
+  public void adopt(RevisionKey key, int replicas) {
+    adopted.put(key, replicas);
   }
 
   @Override

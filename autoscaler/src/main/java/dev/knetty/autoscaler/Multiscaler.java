@@ -136,6 +136,10 @@ public final class Multiscaler implements AutoCloseable {
         return;
       }
       Revision rev = new Revision(key, scaling, now, scaler.readyPods(key));
+      int adopted = scaler.adoptedReplicas(key);
+      if (adopted >= 0) {
+        rev.pa.resume(adopted);
+      }
       revisions.put(key, rev);
       synchronized (rev) {
         rev.ticker =

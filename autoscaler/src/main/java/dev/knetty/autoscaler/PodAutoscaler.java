@@ -76,6 +76,21 @@ final class PodAutoscaler {
   }
 
   /**
+   * Continues a revision another autoscaler scaled to {@code replicas} (see {@link
+   * Scaler#adoptedReplicas}), as Knative's restarted autoscaler continues from the PA status it
+   * persisted: the scale target is initialized, the PA is active (inactive at 0) since now, and
+   * {@code replicas} count as already requested. With an unknown desired scale the PA then changes
+   * nothing; scaling to zero still waits a stable window (and the grace period) from now.
+   */
+  void resume(int replicas) {
+    requestedReplicas = replicas;
+    desiredScale = replicas;
+    scaleTargetInitialized = true;
+    active = replicas > 0 ? Active.ACTIVE : Active.INACTIVE;
+    reason = replicas > 0 ? "" : "NoTraffic";
+  }
+
+  /**
    * One reconcile at {@code now}.
    *
    * @param deciderDesired the decider's desired scale, -1 before its first valid decision

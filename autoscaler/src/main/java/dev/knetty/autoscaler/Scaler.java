@@ -32,6 +32,18 @@ public interface Scaler {
   int readyPods(RevisionKey key);
 
   /**
+   * The replicas of a revision whose workload was already running before this autoscaler took
+   * charge of it, e.g. every revision a new leader finds after a fail-over: what Knative's
+   * restarted autoscaler reads from the PodAutoscaler's persisted status. The autoscaler then
+   * resumes from them (the revision is active at that scale, or inactive at 0, its initial scale
+   * done) instead of starting it as a new revision, so that an unknown desired scale changes no
+   * replicas. {@link #UNKNOWN} (the default) for a new revision.
+   */
+  default int adoptedReplicas(RevisionKey key) {
+    return UNKNOWN;
+  }
+
+  /**
    * Sets the revision's replicas. May fail (completing exceptionally); the autoscaler then asks
    * again later.
    */

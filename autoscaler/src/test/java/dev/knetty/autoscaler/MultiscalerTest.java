@@ -211,6 +211,73 @@ class MultiscalerTest {
   }
 
   @Test
+  void anAdoptedRevisionChangesNoReplicasWithoutData() {
+    // A new leader finds a Deployment at 3 replicas, 3 ready; bounds and initial scale would
+    // otherwise apply to the unknown desired scale of a new PodAutoscaler.
+    scaler = new InMemoryScaler(false);
+    scaler.setReadyPods(KEY, 3);
+    scaler.adopt(KEY, 3);
+    start().upsert(KEY, scaling("min-scale", "2", "initial-scale", "5"));
+    sched.advanceTo(T0 + 10 * 60 * S);
+
+    assertThat(scaler.scaleCalls(KEY)).isEmpty();
+    assertThat(snapshot().valid()).isFalse();
+    assertThat(snapshot().replicas()).isEqualTo(-1);
+    assertThat(snapshot().active()).isEqualTo("Active");
+  }
+
+  @Test
+  void anAdoptedRevisionStartsInPanicAndHoldsItsPods() {
+    scaler = new InMemoryScaler(false);
+    scaler.setReadyPods(KEY, 4);
+    scaler.adopt(KEY, 4);
+    start().upsert(KEY, scaling());
+    double[] load = {1}; // far below 4 pods' worth
+    reporter(load);
+    sched.advanceTo(T0 + 58 * S);
+
+    assertThat(snapshot().panicMode()).isTrue();
+    assertThat(snapshot().desiredScale()).isEqualTo(4);
+    assertThat(scaler.scaleCalls(KEY)).isEmpty();
+    // Once the stable window has passed without panic, it scales down as usual.
+    sched.advanceTo(T0 + 64 * S);
+    assertThat(snapshot().panicMode()).isFalse();
+    assertThat(scaler.scaleCalls(KEY)).containsExactly(2);
+  }
+
+  @Test
+  void anAdoptedActivatorOnlyRevisionWaitsAStableWindowBeforeGoingToZero() {
+    // TBC -1: no stats is "no traffic" and evaluates to 0 at once; the adopted revision still
+    // keeps its pod for a stable window, then the grace period, as an active revision would.
+    scaler = new InMemoryScaler(false);
+    scaler.setReadyPods(KEY, 1);
+    scaler.adopt(KEY, 1);
+    start().upsert(KEY, scaling("target-burst-capacity", "-1"));
+    sched.advanceTo(T0 + 58 * S);
+    assertThat(snapshot().desiredScale()).isZero();
+    assertThat(scaler.scaleCalls(KEY)).isEmpty();
+    assertThat(snapshot().active()).isEqualTo("Active");
+
+    sched.advanceTo(T0 + 120 * S);
+    assertThat(scaler.scaleCalls(KEY)).containsExactly(0);
+  }
+
+  @Test
+  void anAdoptedRevisionAtZeroStaysInProxyModeAndScalesUpOnTraffic() {
+    scaler = new InMemoryScaler(false);
+    scaler.adopt(KEY, 0);
+    start().upsert(KEY, scaling());
+    sched.advanceTo(T0 + 10 * S);
+    assertThat(snapshot().active()).isEqualTo("Inactive");
+    assertThat(snapshot().mode()).isEqualTo(SksMode.PROXY);
+    assertThat(scaler.scaleCalls(KEY)).isEmpty();
+
+    ms.record(KEY, T0 + 10 * S, 1, 0, 1, 0);
+    sched.advanceTo(T0 + 12 * S);
+    assertThat(scaler.scaleCalls(KEY)).containsExactly(1);
+  }
+
+  @Test
   void failedScalesAreRetriedEverySecond() {
     scaler = new InMemoryScaler(false);
     scaler.failScales(new IllegalStateException("apiserver down"));

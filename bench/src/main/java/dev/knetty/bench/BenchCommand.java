@@ -15,9 +15,9 @@ import picocli.CommandLine.Command;
     subcommands = {
       LoadCommand.class,
       DirectCommand.class,
-      AutoscalerBenchCommand.class,
       JmhCommand.class,
       StartupCommand.class,
+      AutoscalerBenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BenchCommand implements Runnable {

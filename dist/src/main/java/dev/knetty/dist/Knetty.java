@@ -17,9 +17,9 @@ import picocli.CommandLine.Command;
     versionProvider = Knetty.Version.class,
     description = "Knetty: a serverless data plane for Kubernetes on Netty.",
     subcommands = {
+      QueueProxyCommand.class,
       ActivatorCommand.class,
       AutoscalerCommand.class,
-      QueueProxyCommand.class,
       LocalCommand.class,
       SimulateCommand.class,
       SampleAppCommand.class,

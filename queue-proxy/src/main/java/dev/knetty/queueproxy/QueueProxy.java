@@ -91,6 +91,7 @@ public final class QueueProxy implements AutoCloseable {
 
   private final Object lock = new Object();
   private EventLoopGroup group;
+  private CompletableFuture<ProcessMetrics> metricsInit;
   private ProcessMetrics metrics;
   private QueueProxyPolicy policy;
   private ProxyServer proxy;
@@ -159,8 +160,7 @@ public final class QueueProxy implements AutoCloseable {
   }
 
   private void startAll() {
-    CompletableFuture<ProcessMetrics> metricsInit =
-        metricsStarted != null ? metricsStarted : startMetrics();
+    metricsInit = metricsStarted != null ? metricsStarted : startMetrics();
     RequestStats requestStats = new RequestStats(startNanos);
     Breaker breaker =
         config.hasBreaker()
@@ -183,7 +183,6 @@ public final class QueueProxy implements AutoCloseable {
             .transport(transport)
             .eventLoops(group, group)
             .build();
-    proxy.start();
     FunctionCounter.builder("queueproxy.rejected.heads", proxy, ProxyServer::rejectedRequests)
         .description("Malformed or oversized request heads answered 400/431 by the engine")
         .register(registry);
@@ -193,7 +192,6 @@ public final class QueueProxy implements AutoCloseable {
             .get(WAIT_FOR_DRAIN_PATH, this::waitForDrain)
             .build();
     admin.start();
-
     if (!config.autoscaler().isEmpty()) {
       QueueProxyConfig.HostPort as = QueueProxyConfig.parseHostPort(config.autoscaler());
       kmp =
@@ -229,6 +227,8 @@ public final class QueueProxy implements AutoCloseable {
           group.next().scheduleAtFixedRate(reporter::tick, period, period, TimeUnit.NANOSECONDS);
     }
     metrics.bindEventLoops("queue-proxy", group);
+    // The data port last: its first requests do not compete with the rest of the start-up.
+    proxy.start();
   }
 
   /**
@@ -437,7 +437,11 @@ public final class QueueProxy implements AutoCloseable {
           .shutdownGracefully(0, CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
           .awaitUninterruptibly(CLOSE_TIMEOUT.toMillis() * 2);
     }
-    closeQuietly(metrics);
+    if (metrics != null) {
+      closeQuietly(metrics);
+    } else if (metricsInit != null) {
+      metricsInit.thenAccept(QueueProxy::closeQuietly); // start failed before it was needed
+    }
   }
 
   /** Closes the current reporting window now (tests; the ticker does it every second). */

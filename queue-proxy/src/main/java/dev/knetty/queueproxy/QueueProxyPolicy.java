@@ -127,14 +127,9 @@ public final class QueueProxyPolicy implements ProxyPolicy {
         null);
   }
 
-  /** The breaker, or {@code null} without container concurrency. */
-  public Breaker breaker() {
+  /** The breaker, or {@code null} without container concurrency (tests). */
+  Breaker breaker() {
     return breaker;
-  }
-
-  /** The request statistics the reporter reads every second. */
-  public RequestStats stats() {
-    return stats;
   }
 
   @Override
@@ -222,13 +217,16 @@ public final class QueueProxyPolicy implements ProxyPolicy {
    * request to the app when its User-Agent is not a probe's), so probes never reach the app.
    */
   static boolean isHealthCheck(HttpHeaders h, String probe) {
-    if (KnativeHeaders.isKubeletProbe(h)) {
-      return true;
-    }
+    // Knative's IsKubeletProbe (User-Agent or K-Kubelet-Probe) and the Drainer's probe agents.
     String ua = h.get(HttpHeaderNames.USER_AGENT);
     if (ua != null
-        && (ua.startsWith(KnativeHeaders.ACTIVATOR_PROBE_UA)
+        && (ua.startsWith(KnativeHeaders.KUBE_PROBE_UA_PREFIX)
+            || ua.startsWith(KnativeHeaders.ACTIVATOR_PROBE_UA)
             || ua.startsWith(KnativeHeaders.AUTOSCALING_PROBE_UA))) {
+      return true;
+    }
+    String kubelet = h.get(KnativeHeaders.KUBELET_PROBE);
+    if (kubelet != null && !kubelet.isEmpty()) {
       return true;
     }
     return probe != null && !probe.isEmpty() && !KnativeHeaders.PROBE_INGRESS.equals(probe);

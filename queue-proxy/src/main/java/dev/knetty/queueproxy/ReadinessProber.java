@@ -79,11 +79,6 @@ final class ReadinessProber {
     return n;
   }
 
-  /** Whether any probe is configured. */
-  boolean hasProbes() {
-    return !runners.isEmpty();
-  }
-
   /**
    * Probes the app now, or joins the probe in progress. The future completes on the prober's event
    * loop with whether every probe passed.

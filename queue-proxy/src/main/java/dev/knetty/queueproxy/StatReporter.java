@@ -44,7 +44,6 @@ final class StatReporter implements AdminHandler {
   private final RevisionKey revision;
   private final KmpClient kmp;
   private volatile byte[] latest;
-  private volatile Stat latestStat;
 
   /**
    * @param clock the monotonic clock of {@code stats}, in nanoseconds
@@ -96,7 +95,6 @@ final class StatReporter implements AdminHandler {
                 requests,
                 proxiedRequests,
                 uptime);
-        latestStat = stat;
         kmp.send(StatBatch.of(stat));
       }
     } catch (RuntimeException e) {
@@ -107,11 +105,6 @@ final class StatReporter implements AdminHandler {
   /** The protobuf Stat currently served on the stats port. */
   byte[] latest() {
     return latest;
-  }
-
-  /** The last stat pushed over KMP, or {@code null}. */
-  Stat latestStat() {
-    return latestStat;
   }
 
   /** {@code GET /metrics} on the stats port: the last Stat, whatever the {@code Accept}. */

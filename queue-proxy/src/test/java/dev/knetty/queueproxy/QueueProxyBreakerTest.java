@@ -63,8 +63,7 @@ class QueueProxyBreakerTest extends QueueProxyTestSupport {
     assertThat(app.maxInFlight.get()).isEqualTo(2);
     assertThat(app.served.get()).isEqualTo(22);
     await().atMost(WAIT).until(() -> breaker.inFlight() == 0);
-    assertThat(qp.meterRegistry().get("queueproxy.breaker.rejections").counter().count())
-        .isEqualTo(1.0);
+    assertThat(count("queueproxy.breaker.rejections")).isEqualTo(1);
   }
 
   @Test
@@ -102,9 +101,7 @@ class QueueProxyBreakerTest extends QueueProxyTestSupport {
     await().atMost(WAIT).until(() -> breaker.inFlight() == 0);
     // The second request never reached the app.
     assertThat(app.requests).extracting(TestApp.Seen::uri).containsExactly("/hold/first");
-    await()
-        .atMost(WAIT)
-        .until(() -> qp.meterRegistry().get("queueproxy.client.aborts").counter().count() == 1.0);
+    awaitCount(1, "queueproxy.client.aborts");
   }
 
   @Test

@@ -12,12 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** Knative's SIGTERM sequence and the preStop hook's {@code /wait-for-drain}. */
@@ -37,52 +32,24 @@ class QueueProxyDrainTest extends QueueProxyTestSupport {
     // The quiet period is restarted by every request; 2 s survives a busy test machine's stalls.
     startQueueProxy(
         config().containerConcurrency(4).drainQuietPeriod(Duration.ofSeconds(2)).build());
-    AtomicBoolean stop = new AtomicBoolean();
-    AtomicBoolean draining = new AtomicBoolean();
-    AtomicInteger ok = new AtomicInteger();
-    AtomicInteger okWhileDraining = new AtomicInteger();
-    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-    ExecutorService load = Executors.newFixedThreadPool(4);
+    LoadLoop load = new LoadLoop(http, uri("/sleep/2"), 4);
     try {
-      for (int i = 0; i < 4; i++) {
-        load.execute(
-            () -> {
-              while (!stop.get()) {
-                try {
-                  HttpResponse<String> r = get("/sleep/2");
-                  if (r.statusCode() == 200) {
-                    ok.incrementAndGet();
-                    if (draining.get()) {
-                      okWhileDraining.incrementAndGet();
-                    }
-                  } else {
-                    failures.add(r.statusCode() + " " + r.body());
-                  }
-                } catch (IOException | InterruptedException e) {
-                  failures.add(e.toString());
-                }
-              }
-            });
-      }
-      await().atMost(WAIT).until(() -> ok.get() >= 50);
+      await().atMost(WAIT).until(() -> load.ok() >= 50);
 
       CompletableFuture<Void> drained = qp.drain();
-      draining.set(true);
+      load.mark();
 
       assertThat(probeStatus()).isEqualTo(503);
-      await().atMost(WAIT).until(() -> okWhileDraining.get() >= 200);
+      await().atMost(WAIT).until(() -> load.okAfterMark() >= 200);
       assertThat(drained).isNotDone();
-      stop.set(true);
-      load.shutdown();
-      assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+      load.close();
 
       drained.get(30, TimeUnit.SECONDS);
     } finally {
-      stop.set(true);
-      load.shutdownNow();
+      load.close();
     }
-    assertThat(failures).isEmpty();
-    assertThat(app.served.get()).isEqualTo(ok.get());
+    assertThat(load.failures()).isEmpty();
+    assertThat(app.served.get()).isEqualTo(load.ok());
     assertThatThrownBy(() -> new Socket("127.0.0.1", qp.servingPort()).close())
         .isInstanceOf(ConnectException.class);
   }

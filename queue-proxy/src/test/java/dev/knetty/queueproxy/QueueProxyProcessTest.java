@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.http.HttpResponse;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,11 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -126,61 +122,27 @@ class QueueProxyProcessTest extends QueueProxyTestSupport {
     startApp();
     Process qpProcess = launch(env());
     int port = servingPort();
-    AtomicBoolean stop = new AtomicBoolean();
-    AtomicBoolean terminated = new AtomicBoolean();
-    AtomicInteger ok = new AtomicInteger();
-    AtomicInteger okAfterSigterm = new AtomicInteger();
-    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-    ExecutorService load = Executors.newFixedThreadPool(3);
+    LoadLoop load = new LoadLoop(http, URI.create("http://127.0.0.1:" + port + "/sleep/5"), 3);
     try {
-      for (int i = 0; i < 3; i++) {
-        load.execute(
-            () -> {
-              while (!stop.get()) {
-                try {
-                  HttpResponse<String> r =
-                      http.send(
-                          java.net.http.HttpRequest.newBuilder(
-                                  java.net.URI.create("http://127.0.0.1:" + port + "/sleep/5"))
-                              .timeout(WAIT)
-                              .build(),
-                          HttpResponse.BodyHandlers.ofString());
-                  if (r.statusCode() == 200) {
-                    ok.incrementAndGet();
-                    if (terminated.get()) {
-                      okAfterSigterm.incrementAndGet();
-                    }
-                  } else {
-                    failures.add(r.statusCode() + " " + r.body());
-                  }
-                } catch (IOException | InterruptedException e) {
-                  failures.add(e.toString());
-                }
-              }
-            });
-      }
-      await().atMost(WAIT).until(() -> ok.get() >= 30);
+      await().atMost(WAIT).until(() -> load.ok() >= 30);
 
       // SIGTERM; Process.destroy() would also close the output pipes.
       assertThat(qpProcess.toHandle().destroy()).isTrue();
-      terminated.set(true);
+      load.mark();
 
       // Still serving: the quiet period restarts with every request.
-      await().atMost(WAIT).until(() -> okAfterSigterm.get() >= 50);
+      await().atMost(WAIT).until(() -> load.okAfterMark() >= 50);
       assertThat(qpProcess.isAlive()).isTrue();
-      stop.set(true);
-      load.shutdown();
-      assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+      load.close();
 
       assertThat(qpProcess.waitFor(60, TimeUnit.SECONDS)).isTrue();
     } finally {
-      stop.set(true);
-      load.shutdownNow();
+      load.close();
     }
     List<String> lines = allOutput();
     assertThat(qpProcess.exitValue()).as("exit code; output: %s", lines).isZero();
-    assertThat(failures).isEmpty();
-    assertThat(app.served.get()).isEqualTo(ok.get());
+    assertThat(load.failures()).isEmpty();
+    assertThat(app.served.get()).isEqualTo(load.ok());
     assertThat(lines).as("output").anyMatch(l -> l.contains("queue-proxy stopped"));
   }
 

@@ -106,17 +106,8 @@ class QueueProxyProxyingTest extends QueueProxyTestSupport {
 
     assertThat(responseStart.statusCode()).isEqualTo(504);
     assertThat(responseStart.body()).isEqualTo("request timeout");
-    // Counted when the exchange completes, which may be just after the client has the answer.
-    await()
-        .atMost(WAIT)
-        .until(() -> qp.meterRegistry().get("queueproxy.timeouts").counter().count() == 1.0);
-    assertThat(
-            qp.meterRegistry()
-                .get("queueproxy.requests")
-                .tag("code_class", "5xx")
-                .counter()
-                .count())
-        .isEqualTo(1.0);
+    awaitCount(1, "queueproxy.timeouts");
+    assertThat(count("queueproxy.requests", "code_class", "5xx")).isEqualTo(1);
   }
 
   @Test
@@ -185,16 +176,7 @@ class QueueProxyProxyingTest extends QueueProxyTestSupport {
     assertThat(r.statusCode()).isEqualTo(502);
     assertThat(r.body())
         .isEqualTo("dial tcp 127.0.0.1:" + closed + ": connect: connection refused");
-    await()
-        .atMost(WAIT)
-        .until(
-            () ->
-                qp.meterRegistry()
-                        .get("queueproxy.upstream.errors")
-                        .tag("reason", "connect")
-                        .counter()
-                        .count()
-                    == 1.0);
+    awaitCount(1, "queueproxy.upstream.errors", "reason", "connect");
   }
 
   @Test

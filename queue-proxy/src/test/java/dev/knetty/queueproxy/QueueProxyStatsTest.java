@@ -172,16 +172,7 @@ class QueueProxyStatsTest extends QueueProxyTestSupport {
   }
 
   private void awaitCompleted(int n) {
-    await()
-        .atMost(WAIT)
-        .until(
-            () ->
-                qp.meterRegistry()
-                        .get("queueproxy.requests")
-                        .tag("code_class", "2xx")
-                        .counter()
-                        .count()
-                    == n);
+    awaitCount(n, "queueproxy.requests", "code_class", "2xx");
   }
 
   private StatDecoder scrape() throws Exception {

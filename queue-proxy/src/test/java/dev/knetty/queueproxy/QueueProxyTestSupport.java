@@ -1,5 +1,7 @@
 package dev.knetty.queueproxy;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.knetty.common.net.Transport;
 import java.io.IOException;
 import java.net.URI;
@@ -80,6 +82,19 @@ abstract class QueueProxyTestSupport {
       b.headers(headers);
     }
     return b.build();
+  }
+
+  /** The count of the counter {@code name} with {@code tags} (name, value, ...). */
+  double count(String name, String... tags) {
+    return qp.meterRegistry().get(name).tags(tags).counter().count();
+  }
+
+  /**
+   * Waits until the counter reaches {@code n}: exchanges are counted when they complete, which may
+   * be just after the client has its answer.
+   */
+  void awaitCount(double n, String name, String... tags) {
+    await().atMost(WAIT).until(() -> count(name, tags) == n);
   }
 
   /** A raw connection to the serving port. */

@@ -33,4 +33,35 @@ public final class KnettyKeys {
 
   /** The port the user container listens on, when it is not the container's first port. */
   public static final String USER_PORT = "knetty.dev/user-port";
+
+  /**
+   * On the Services (and so their EndpointSlices) the autoscaler creates for a revision: {@value
+   * #SERVICE_TYPE_PRIVATE} (selects the pods) or {@value #SERVICE_TYPE_PUBLIC} (what clients call;
+   * its endpoints are the pods or the activators). Knative's {@code
+   * networking.internal.knative.dev/serviceType}.
+   */
+  public static final String SERVICE_TYPE_LABEL = "knetty.dev/service-type";
+
+  /** {@link #SERVICE_TYPE_LABEL} of the Service selecting a revision's pods. */
+  public static final String SERVICE_TYPE_PRIVATE = "private";
+
+  /** {@link #SERVICE_TYPE_LABEL} of the Service (and EndpointSlice) clients call. */
+  public static final String SERVICE_TYPE_PUBLIC = "public";
+
+  /**
+   * The {@code endpointslice.kubernetes.io/managed-by} value of the EndpointSlices the autoscaler
+   * writes (a revision's public endpoints, the leader's KMP endpoint).
+   */
+  public static final String ENDPOINT_SLICE_MANAGER = "knetty.dev";
+
+  /** Kubernetes' label naming an EndpointSlice's Service. */
+  public static final String SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+
+  /** Kubernetes' label naming the controller of an EndpointSlice. */
+  public static final String MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by";
+
+  /** The private Service of revision {@code revision}: Knative's name. */
+  public static String privateServiceName(String revision) {
+    return revision + "-private";
+  }
 }

@@ -1,21 +1,25 @@
 package dev.knetty.autoscaler.server;
 
+import dev.knetty.autoscaler.kubernetes.KubernetesAutoscaler;
+import dev.knetty.autoscaler.kubernetes.KubernetesConfig;
+import dev.knetty.autoscaler.kubernetes.webhook.WebhookConfig;
 import dev.knetty.common.config.AutoscalerConfig;
 import dev.knetty.common.config.ConfigException;
-import dev.knetty.common.config.ConfigMaps;
 import dev.knetty.common.config.GoDuration;
 import dev.knetty.common.metrics.ProcessMetrics;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -24,18 +28,29 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code knetty autoscaler}: the {@link AutoscalerServer} as a process, with the revisions of a
- * file ({@link FileRevisionSource}) and the advisory scaler: it receives stats over KMP, decides as
- * Knative's KPA would, pushes decisions to activators and shows everything in {@code /revisions},
- * but <b>changes no replicas</b>. Runs until SIGTERM (or SIGINT), then closes gracefully: KMP
- * clients are told GOING_AWAY, the admin and metrics ports close.
+ * {@code knetty autoscaler}: the {@link AutoscalerServer} as a process, in one of two modes.
+ *
+ * <ul>
+ *   <li><b>Standalone</b> (default): the revisions of a file ({@link FileRevisionSource}) and the
+ *       advisory scaler: it receives stats over KMP, decides as Knative's KPA would, pushes
+ *       decisions to activators and shows everything in {@code /revisions}, but <b>changes no
+ *       replicas</b>.
+ *   <li><b>Kubernetes</b> ({@code --kubernetes}): {@link KubernetesAutoscaler}: Deployments
+ *       labelled {@code knetty.dev/revision} are the revisions; it scales them, owns their Services
+ *       and EndpointSlices, serves the queue-proxy injection webhook and elects a leader among its
+ *       replicas. Its settings come from the environment the Helm chart sets ({@link
+ *       KubernetesConfig#fromEnvironment}, {@link WebhookConfig#fromEnvironment}).
+ * </ul>
+ *
+ * <p>{@code --config} is Knative's {@code config-autoscaler}, a file or a directory with one file
+ * per key (a mounted ConfigMap); it is re-read while running ({@link AutoscalerConfigWatcher}).
+ * Runs until SIGTERM (or SIGINT), then closes gracefully: KMP clients are told GOING_AWAY, a leader
+ * gives its Lease up, the ports close.
  *
  * <p>Every option falls back to an environment variable (named in {@code --help}). A bad option
- * value exits with {@value #BAD_OPTION} and one line on standard error naming the option, the value
- * and what was expected; a port that cannot be bound exits with {@value #START_FAILED}.
- *
- * <p>Where the platform plugs in: {@link #revisionSource} and {@link #scaler} choose the revisions
- * and who runs the pods; a Kubernetes mode replaces both.
+ * value exits with {@value #BAD_OPTION} and one line on standard error naming the option (or the
+ * variable), the value and what was expected; a server that cannot start (a port is taken, the
+ * caches do not sync, the Lease is not permitted) exits with {@value #START_FAILED}.
  */
 @Command(
     name = "autoscaler",
@@ -44,7 +59,8 @@ import picocli.CommandLine.Spec;
         "Knative's KPA autoscaler over KMP: receives stats from queue-proxies and activators,"
             + " decides every 2 s (at once for a revision at zero that sees traffic) and pushes"
             + " decisions to activators. Standalone it is advisory: it changes no replicas;"
-            + " GET /revisions shows what the KPA would do. Stops on SIGTERM.")
+            + " GET /revisions shows what the KPA would do. With --kubernetes it scales"
+            + " Deployments labelled knetty.dev/revision. Stops on SIGTERM.")
 public final class AutoscalerCommand implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(AutoscalerCommand.class);
@@ -109,13 +125,36 @@ public final class AutoscalerCommand implements Callable<Integer> {
   String metricsPort;
 
   @Option(
+      names = "--kubernetes",
+      paramLabel = "BOOLEAN",
+      arity = "0..1",
+      fallbackValue = "true",
+      defaultValue = "${env:KNETTY_KUBERNETES:-false}",
+      description =
+          "Run on Kubernetes: Deployments labelled knetty.dev/revision are the revisions; scale"
+              + " them, own their Services, serve the webhook, elect a leader; settings from the"
+              + " environment, see docs/kubernetes.md (env KNETTY_KUBERNETES; default:"
+              + " ${DEFAULT-VALUE}).")
+  boolean kubernetes;
+
+  @Option(
       names = "--config",
-      paramLabel = "FILE",
+      paramLabel = "PATH",
       defaultValue = "${env:KNETTY_CONFIG_AUTOSCALER}",
       description =
-          "Knative's config-autoscaler: YAML (a map or a ConfigMap) or .properties (env"
+          "Knative's config-autoscaler: a YAML (a map or a ConfigMap) or .properties file, or a"
+              + " directory with one file per key (a mounted ConfigMap); re-read on change (env"
               + " KNETTY_CONFIG_AUTOSCALER; default: Knative's defaults).")
   Path config;
+
+  @Option(
+      names = "--config-poll-interval",
+      paramLabel = "DURATION",
+      defaultValue = "${env:KNETTY_CONFIG_POLL_INTERVAL:-5s}",
+      description =
+          "How often --config is checked for changes (env KNETTY_CONFIG_POLL_INTERVAL; default:"
+              + " ${DEFAULT-VALUE}).")
+  String configPollInterval;
 
   @Option(
       names = "--revisions",
@@ -123,7 +162,7 @@ public final class AutoscalerCommand implements Callable<Integer> {
       defaultValue = "${env:KNETTY_REVISIONS_FILE}",
       description =
           "The revisions to autoscale, YAML or JSON, reloaded on change; see docs/autoscaler.md"
-              + " (env KNETTY_REVISIONS_FILE; required).")
+              + " (env KNETTY_REVISIONS_FILE; required without --kubernetes).")
   Path revisions;
 
   @Option(
@@ -181,51 +220,96 @@ public final class AutoscalerCommand implements Callable<Integer> {
   /** Whether to stop on SIGTERM; tests stop through {@link #stop} instead. */
   boolean onSignals = true;
 
+  /** Where the Kubernetes mode reads its settings; tests replace it. */
+  Map<String, String> environment = System.getenv();
+
+  /** The Kubernetes client of the Kubernetes mode; tests replace it. */
+  Supplier<KubernetesClient> kubernetesClient = () -> new KubernetesClientBuilder().build();
+
+  /**
+   * What the Kubernetes mode does when it must stop (lost leadership); null: exit with status 1.
+   * Tests set it.
+   */
+  Runnable onFatal;
+
+  /** A started autoscaler of either mode. */
+  private interface Instance extends AutoCloseable {
+    void start();
+
+    AutoscalerServer server();
+
+    void reconfigure(AutoscalerConfig config);
+
+    String describe();
+
+    @Override
+    void close();
+  }
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     AutoscalerServerConfig serverConfig;
     Duration poll;
+    Duration configPoll;
     try {
       serverConfig = serverConfig();
       poll = duration("--revisions-poll-interval", revisionsPollInterval);
-      FileRevisionSource.load(revisions); // a bad file at start is an error, not a warning
+      configPoll = duration("--config-poll-interval", configPollInterval);
+      if (!kubernetes) {
+        FileRevisionSource.load(revisions); // a bad file at start is an error, not a warning
+      }
     } catch (BadOption e) {
-      err.println(e.getMessage());
-      err.flush();
-      return BAD_OPTION;
+      return fail(err, BAD_OPTION, e.getMessage());
     } catch (IOException e) {
-      err.println("--revisions: " + e.getMessage());
-      err.flush();
-      return BAD_OPTION;
+      return fail(err, BAD_OPTION, "--revisions: " + e.getMessage());
     }
 
     CountDownLatch closed = new CountDownLatch(1);
-    try (ProcessMetrics metrics = ProcessMetrics.create();
-        AutoscalerServer server =
-            AutoscalerServer.builder(serverConfig)
-                .revisionSource(revisionSource(poll, metrics))
-                .metrics(metrics)
-                .build()) {
+    try (ProcessMetrics metrics = ProcessMetrics.create()) {
+      Instance instance;
       try {
-        server.start();
-      } catch (IllegalStateException e) {
-        err.println(e.getMessage());
-        err.flush();
-        return START_FAILED;
+        instance =
+            kubernetes
+                ? kubernetes(serverConfig, metrics)
+                : standalone(serverConfig, poll, metrics);
+      } catch (IllegalArgumentException e) {
+        return fail(err, BAD_OPTION, e.getMessage());
       }
-      if (onSignals) {
-        Runtime.getRuntime()
-            .addShutdownHook(new Thread(() -> awaitClose(closed), "autoscaler-shutdown"));
+      try (instance) {
+        try {
+          instance.start();
+        } catch (IllegalStateException e) {
+          return fail(err, START_FAILED, e.getMessage());
+        }
+        if (onSignals) {
+          Runtime.getRuntime()
+              .addShutdownHook(new Thread(() -> awaitClose(closed), "autoscaler-shutdown"));
+        }
+        AutoscalerConfigWatcher watcher =
+            config == null
+                ? null
+                : new AutoscalerConfigWatcher(
+                    config, configPoll, metrics.registry(), instance::reconfigure);
+        try {
+          AutoscalerServer server = instance.server();
+          out.printf(
+              "%s KMP on port %d, admin on port %d, metrics on port %d (%s)%n",
+              READY_PREFIX,
+              server.kmpPort(),
+              server.adminPort(),
+              server.metricsPort(),
+              instance.describe());
+          out.flush();
+          stop.join();
+          LOG.info("Autoscaler stopping");
+        } finally {
+          if (watcher != null) {
+            watcher.close();
+          }
+        }
       }
-      out.printf(
-          "%s KMP on port %d, admin on port %d, metrics on port %d (advisory: no replicas are"
-              + " changed)%n",
-          READY_PREFIX, server.kmpPort(), server.adminPort(), server.metricsPort());
-      out.flush();
-      stop.join();
-      LOG.info("Autoscaler stopping");
     } finally {
       if (stop.isDone()) {
         LOG.info("Autoscaler stopped"); // before the shutdown hook lets the JVM halt
@@ -233,6 +317,108 @@ public final class AutoscalerCommand implements Callable<Integer> {
       closed.countDown();
     }
     return 0;
+  }
+
+  private static int fail(PrintWriter err, int exit, String message) {
+    err.println(message);
+    err.flush();
+    return exit;
+  }
+
+  /** The revisions of a file, the advisory scaler. */
+  private Instance standalone(
+      AutoscalerServerConfig serverConfig, Duration poll, ProcessMetrics metrics) {
+    AutoscalerServer server =
+        AutoscalerServer.builder(serverConfig)
+            .revisionSource(new FileRevisionSource(revisions, poll, metrics.registry()))
+            .metrics(metrics)
+            .build();
+    return new Instance() {
+      @Override
+      public void start() {
+        server.start();
+      }
+
+      @Override
+      public AutoscalerServer server() {
+        return server;
+      }
+
+      @Override
+      public void reconfigure(AutoscalerConfig c) {
+        server.reconfigure(c);
+      }
+
+      @Override
+      public String describe() {
+        return "advisory: no replicas are changed";
+      }
+
+      @Override
+      public void close() {
+        server.close();
+      }
+    };
+  }
+
+  /**
+   * The Deployments of a cluster, from the environment the chart sets.
+   *
+   * @throws IllegalArgumentException naming a bad variable
+   */
+  private Instance kubernetes(AutoscalerServerConfig serverConfig, ProcessMetrics metrics) {
+    KubernetesConfig k8s = KubernetesConfig.fromEnvironment(environment);
+    WebhookConfig webhook = WebhookConfig.fromEnvironment(environment);
+    KubernetesClient client = kubernetesClient.get();
+    KubernetesAutoscaler autoscaler;
+    try {
+      KubernetesAutoscaler.Builder b =
+          KubernetesAutoscaler.builder(client, k8s, serverConfig).webhook(webhook).metrics(metrics);
+      if (onFatal != null) {
+        b.onFatal(onFatal);
+      }
+      autoscaler = b.build();
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
+    return new Instance() {
+      @Override
+      public void start() {
+        autoscaler.start();
+      }
+
+      @Override
+      public AutoscalerServer server() {
+        return autoscaler.server();
+      }
+
+      @Override
+      public void reconfigure(AutoscalerConfig c) {
+        autoscaler.reconfigure(c);
+      }
+
+      @Override
+      public String describe() {
+        return "kubernetes: webhook on port "
+            + autoscaler.webhookPort()
+            + ", revisions in "
+            + (k8s.allNamespaces() ? "all namespaces" : "namespace " + k8s.watchNamespace())
+            + ", lease "
+            + k8s.namespace()
+            + "/"
+            + k8s.leaseName();
+      }
+
+      @Override
+      public void close() {
+        try {
+          autoscaler.close();
+        } finally {
+          client.close();
+        }
+      }
+    };
   }
 
   /** On SIGTERM: let {@link #call} close everything, and wait for it before the JVM halts. */
@@ -247,15 +433,11 @@ public final class AutoscalerCommand implements Callable<Integer> {
     }
   }
 
-  /** Where revisions come from: the file. */
-  private RevisionSource revisionSource(Duration poll, ProcessMetrics metrics) {
-    return new FileRevisionSource(revisions, poll, metrics.registry());
-  }
-
   AutoscalerServerConfig serverConfig() {
-    if (revisions == null) {
+    if (revisions == null && !kubernetes) {
       throw new BadOption(
-          "--revisions: missing (expected: a revisions file, or KNETTY_REVISIONS_FILE)");
+          "--revisions: missing (expected: a revisions file, or KNETTY_REVISIONS_FILE, or"
+              + " --kubernetes)");
     }
     AutoscalerServerConfig.Builder b =
         AutoscalerServerConfig.builder()
@@ -286,13 +468,7 @@ public final class AutoscalerCommand implements Callable<Integer> {
       return AutoscalerConfig.defaults();
     }
     try {
-      Map<String, String> data = ConfigMaps.load(config);
-      AutoscalerConfig parsed = AutoscalerConfig.fromMap(data);
-      Set<String> unknown = AutoscalerConfig.unknownKeys(data);
-      if (!unknown.isEmpty()) {
-        LOG.warn("{}: keys Knative does not read are ignored: {}", config, unknown);
-      }
-      return parsed;
+      return AutoscalerConfigWatcher.load(config);
     } catch (ConfigException e) {
       throw new BadOption("--config: " + config + ": " + e.getMessage());
     } catch (UncheckedIOException e) {

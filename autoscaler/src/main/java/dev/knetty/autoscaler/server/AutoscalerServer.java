@@ -2,6 +2,7 @@ package dev.knetty.autoscaler.server;
 
 import dev.knetty.autoscaler.Multiscaler;
 import dev.knetty.autoscaler.Scaler;
+import dev.knetty.common.config.AutoscalerConfig;
 import dev.knetty.common.http.AdminHttpServer;
 import dev.knetty.common.http.AdminHttpServerConfig;
 import dev.knetty.common.http.AdminRequest;
@@ -15,6 +16,9 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.time.InstantSource;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -24,6 +28,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,7 +46,8 @@ import org.slf4j.LoggerFactory;
  *       including the immediate evaluation of a revision at zero that sees traffic.
  *   <li><b>Admin</b> ({@link AutoscalerServerConfig#adminPort()}): {@code GET /revisions}, {@code
  *       GET /revisions/{namespace}/{name}} (JSON), {@code GET /healthz} (alive), {@code GET
- *       /readyz} (KMP bound and the revision source synced).
+ *       /readyz} (KMP bound, the revision source synced, and the embedder's {@linkplain
+ *       Builder#readinessCheck checks}).
  *   <li><b>Metrics</b> ({@link AutoscalerServerConfig#metricsPort()}): Prometheus {@code /metrics}.
  * </ul>
  *
@@ -86,6 +92,7 @@ public final class AutoscalerServer implements AutoCloseable {
   private final StatIngest ingest;
   private final RevisionsEndpoint revisions;
   private final ThreadPoolExecutor adminWorker;
+  private final List<Map.Entry<String, BooleanSupplier>> readinessChecks;
 
   // Guarded by this.
   private EventLoopGroup acceptGroup;
@@ -135,6 +142,7 @@ public final class AutoscalerServer implements AutoCloseable {
             new ArrayBlockingQueue<>(ADMIN_QUEUE),
             new DefaultThreadFactory("autoscaler-admin", true));
     this.revisions = new RevisionsEndpoint(multiscaler, catalog, pusher, scaler, adminWorker);
+    this.readinessChecks = List.copyOf(b.readinessChecks.entrySet());
   }
 
   /** A builder for a server with {@code config}. */
@@ -214,9 +222,37 @@ public final class AutoscalerServer implements AutoCloseable {
     }
   }
 
-  /** Whether KMP is bound and the revision source has delivered its revisions. */
+  /**
+   * Whether KMP is bound, the revision source has delivered its revisions and every readiness check
+   * passes.
+   */
   public boolean ready() {
-    return kmp != null && source.synced();
+    return notReady() == null;
+  }
+
+  /** What is not ready, or null. */
+  private String notReady() {
+    if (kmp == null) {
+      return "KMP server not bound";
+    }
+    if (!source.synced()) {
+      return "revisions not synced";
+    }
+    for (Map.Entry<String, BooleanSupplier> check : readinessChecks) {
+      if (!check.getValue().getAsBoolean()) {
+        return check.getKey() + " not ready";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Applies a new {@code config-autoscaler} to every revision (e.g. after its file changed): each
+   * revision's settings are derived again; one that the new config makes invalid keeps its last
+   * good settings. Safe from any thread but an event loop.
+   */
+  public void reconfigure(AutoscalerConfig autoscaler) {
+    catalog.configure(Objects.requireNonNull(autoscaler, "autoscaler"));
   }
 
   /** The bound KMP port, or -1 before {@link #start()}. */
@@ -287,13 +323,10 @@ public final class AutoscalerServer implements AutoCloseable {
   }
 
   private CompletionStage<FullHttpResponse> readiness(AdminRequest request) {
-    if (kmp == null) {
-      return text(request, HttpResponseStatus.SERVICE_UNAVAILABLE, "KMP server not bound");
-    }
-    if (!source.synced()) {
-      return text(request, HttpResponseStatus.SERVICE_UNAVAILABLE, "revisions not synced");
-    }
-    return text(request, HttpResponseStatus.OK, "ok");
+    String missing = notReady();
+    return missing == null
+        ? text(request, HttpResponseStatus.OK, "ok")
+        : text(request, HttpResponseStatus.SERVICE_UNAVAILABLE, missing);
   }
 
   private static CompletionStage<FullHttpResponse> text(
@@ -318,6 +351,7 @@ public final class AutoscalerServer implements AutoCloseable {
     private ScheduledExecutorService scheduler;
     private InstantSource clock;
     private Transport transport;
+    private final Map<String, BooleanSupplier> readinessChecks = new LinkedHashMap<>();
 
     private Builder(AutoscalerServerConfig config) {
       this.config = Objects.requireNonNull(config, "config");
@@ -353,6 +387,15 @@ public final class AutoscalerServer implements AutoCloseable {
     public Builder scheduler(ScheduledExecutorService scheduler, InstantSource clock) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Adds a condition of {@code GET /readyz}: while {@code ready} is false it answers 503 "{@code
+     * name} not ready". Called on an event loop: it must only read a flag.
+     */
+    public Builder readinessCheck(String name, BooleanSupplier ready) {
+      readinessChecks.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(ready));
       return this;
     }
 

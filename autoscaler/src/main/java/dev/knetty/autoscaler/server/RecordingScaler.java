@@ -30,6 +30,11 @@ final class RecordingScaler implements Scaler {
   }
 
   @Override
+  public int adoptedReplicas(RevisionKey key) {
+    return delegate.adoptedReplicas(key);
+  }
+
+  @Override
   public CompletionStage<Void> scale(RevisionKey key, int replicas) {
     requested.put(key, replicas);
     return delegate.scale(key, replicas);

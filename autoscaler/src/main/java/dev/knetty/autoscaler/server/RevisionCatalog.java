@@ -6,6 +6,8 @@ import dev.knetty.common.config.AutoscalerConfig;
 import dev.knetty.common.config.ConfigException;
 import dev.knetty.common.config.RevisionAnnotations;
 import dev.knetty.common.config.RevisionScaling;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -15,13 +17,14 @@ import org.slf4j.LoggerFactory;
  * The revision source's listener: validates each revision's settings against {@code
  * config-autoscaler} (Knative's annotation validation and defaulting) and starts, updates or stops
  * autoscaling it. A revision whose settings are invalid keeps its last good settings, or is not
- * autoscaled if it has none; each refused update is counted and each distinct one logged once.
+ * autoscaled if it has none; each refused update is counted and each distinct one logged once. A
+ * new {@code config-autoscaler} ({@link #configure}) applies to every revision at once.
  */
 final class RevisionCatalog implements RevisionSource.Listener {
 
   private static final Logger LOG = LoggerFactory.getLogger(RevisionCatalog.class);
 
-  private final AutoscalerConfig config;
+  private AutoscalerConfig config; // guarded by this
   private final Multiscaler multiscaler;
   private final DecisionPusher pusher;
   private final ServerMetrics metrics;
@@ -55,19 +58,55 @@ final class RevisionCatalog implements RevisionSource.Listener {
 
   @Override
   public synchronized void upsert(RevisionSpec spec) {
-    RevisionKey key = spec.key();
-    Applied current = applied.get(key);
+    Applied current = applied.get(spec.key());
     if (current != null && spec.equals(current.spec())) {
       return;
     }
+    apply(spec, current);
+  }
+
+  /**
+   * Applies {@code next} to every revision: each is derived again, a revision that the new config
+   * makes invalid keeps its settings, and revisions refused before are tried again.
+   */
+  synchronized void configure(AutoscalerConfig next) {
+    if (next.equals(config)) {
+      return;
+    }
+    config = next;
+    // A refused spec is newer than the applied one of its revision.
+    Map<RevisionKey, RevisionSpec> specs = new HashMap<>();
+    applied.forEach((key, a) -> specs.put(key, a.spec()));
+    specs.putAll(refused);
+    for (RevisionSpec spec : specs.values()) {
+      Applied current = applied.get(spec.key());
+      if (current == null || !current.scaling().equals(derive(spec))) {
+        apply(spec, current);
+      }
+    }
+  }
+
+  private RevisionScaling derive(RevisionSpec spec) {
+    try {
+      return scaling(spec);
+    } catch (ConfigException e) {
+      return null;
+    }
+  }
+
+  private RevisionScaling scaling(RevisionSpec spec) {
+    return RevisionScaling.derive(
+        config,
+        RevisionAnnotations.parse(spec.annotations(), config),
+        spec.containerConcurrency(),
+        spec.reachable());
+  }
+
+  private void apply(RevisionSpec spec, Applied current) {
+    RevisionKey key = spec.key();
     RevisionScaling scaling;
     try {
-      scaling =
-          RevisionScaling.derive(
-              config,
-              RevisionAnnotations.parse(spec.annotations(), config),
-              spec.containerConcurrency(),
-              spec.reachable());
+      scaling = scaling(spec);
     } catch (ConfigException e) {
       metrics.invalidRevision();
       if (!spec.equals(refused.put(key, spec))) {

@@ -7,6 +7,11 @@ import static org.assertj.core.groups.Tuple.tuple;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import dev.knetty.autoscaler.kubernetes.webhook.WebhookConfig;
+import dev.knetty.autoscaler.server.AutoscalerCommand;
+import dev.knetty.common.config.AutoscalerConfig;
+import dev.knetty.common.config.RevisionAnnotations;
+import dev.knetty.common.config.RevisionDefaults;
+import dev.knetty.common.config.RevisionScaling;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -29,14 +34,22 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.AbstractMap;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * The Helm chart, rendered by real Helm (helm-java bundles it as a native library): it lints, it
@@ -102,11 +115,58 @@ class HelmChartTest {
     for (EnvVar e : c.getEnv()) {
       if (e.getValueFrom() == null) {
         env.put(e.getName(), e.getValue() == null ? "" : e.getValue());
-      } else if ("metadata.namespace".equals(e.getValueFrom().getFieldRef().getFieldPath())) {
-        env.put(e.getName(), NS);
+      } else {
+        String field = e.getValueFrom().getFieldRef().getFieldPath();
+        env.put(e.getName(), FIELDS.getOrDefault(field, "?"));
       }
     }
     return env;
+  }
+
+  /** What the downward API would give a pod of the release. */
+  private static final Map<String, String> FIELDS =
+      Map.of(
+          "metadata.namespace", NS,
+          "metadata.name", "knetty-autoscaler-7d9f8-abcde",
+          "status.podIP", "10.0.0.7");
+
+  /** An environment that remembers which variables were read. */
+  private static final class ReadEnvironment extends AbstractMap<String, String> {
+    private final Map<String, String> env;
+    final Set<String> read = new HashSet<>();
+
+    ReadEnvironment(Map<String, String> env) {
+      this.env = env;
+    }
+
+    @Override
+    public String get(Object key) {
+      read.add(String.valueOf(key));
+      return env.get(key);
+    }
+
+    @Override
+    public Set<Map.Entry<String, String>> entrySet() {
+      return env.entrySet();
+    }
+  }
+
+  /** The variables the autoscaler command's options fall back to. */
+  private static Set<String> commandVariables() {
+    Set<String> names = new HashSet<>();
+    Pattern variable = Pattern.compile("\\$\\{env:([A-Z0-9_]+)");
+    CommandSpec command = new CommandLine(new AutoscalerCommand()).getCommandSpec();
+    command.interpolateVariables(false); // the ${env:...} expressions as written
+    for (OptionSpec o : command.options()) {
+      String dflt = o.defaultValue();
+      if (dflt != null) {
+        Matcher m = variable.matcher(dflt);
+        while (m.find()) {
+          names.add(m.group(1));
+        }
+      }
+    }
+    return names;
   }
 
   private static int containerPort(Container c, String name) {
@@ -163,15 +223,14 @@ class HelmChartTest {
     List<PolicyRule> cluster = m.one(ClusterRole.class, "knetty-autoscaler").getRules();
     assertThat(rule(cluster, "apps", "deployments").getVerbs())
         .containsExactlyInAnyOrder("get", "list", "watch");
-    assertThat(rule(cluster, "apps", "deployments/scale").getVerbs())
-        .containsExactlyInAnyOrder("get", "update", "patch");
+    assertThat(rule(cluster, "apps", "deployments/scale").getVerbs()).containsExactly("update");
     assertThat(rule(cluster, "discovery.k8s.io", "endpointslices").getVerbs())
-        .containsExactlyInAnyOrder("get", "list", "watch", "create", "update", "patch", "delete");
+        .containsExactlyInAnyOrder("get", "list", "watch", "create", "update");
     assertThat(rule(cluster, "", "services").getVerbs())
-        .containsExactlyInAnyOrder("get", "list", "watch", "create", "update", "patch", "delete");
-    assertThat(rule(cluster, "", "pods").getVerbs())
-        .containsExactlyInAnyOrder("get", "list", "watch");
-    assertThat(rule(cluster, "", "events").getVerbs()).containsExactlyInAnyOrder("create", "patch");
+        .containsExactlyInAnyOrder("get", "list", "watch", "create", "update");
+    assertThat(rule(cluster, "", "events").getVerbs()).containsExactly("create");
+    assertThat(cluster).noneMatch(r -> r.getResources().contains("pods"));
+    assertThat(cluster).noneMatch(r -> r.getVerbs().contains("delete"));
     PolicyRule mwcRule =
         rule(cluster, "admissionregistration.k8s.io", "mutatingwebhookconfigurations");
     assertThat(mwcRule.getVerbs()).containsExactlyInAnyOrder("get", "patch");
@@ -215,9 +274,18 @@ class HelmChartTest {
     assertThat(as.getLivenessProbe()).isNotNull();
     assertThat(as.getResources().getRequests()).containsKeys("cpu", "memory");
 
-    // Services and ports.
-    Service asSvc = m.one(Service.class, "knetty-autoscaler");
-    assertThat(servicePort(asSvc, "kmp").getPort()).isEqualTo(9095);
+    // Services and ports: KMP without selector (the leader publishes itself), the rest on every
+    // replica.
+    Service kmpSvc = m.one(Service.class, "knetty-autoscaler");
+    assertThat(kmpSvc.getSpec().getSelector()).isNullOrEmpty();
+    assertThat(kmpSvc.getSpec().getPorts())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getName()).isEqualTo(KmpEndpoint.PORT_NAME);
+              assertThat(p.getPort()).isEqualTo(9095);
+            });
+    Service asSvc = m.one(Service.class, "knetty-webhook");
     assertThat(servicePort(asSvc, "https-webhook").getPort()).isEqualTo(443);
     assertThat(servicePort(asSvc, "https-webhook").getTargetPort().getStrVal())
         .isEqualTo("webhook");
@@ -262,7 +330,7 @@ class HelmChartTest {
             });
     assertThat(webhook.getRules().get(0).getOperations()).containsExactly("CREATE");
     assertThat(webhook.getRules().get(0).getResources()).containsExactly("pods");
-    assertThat(webhook.getClientConfig().getService().getName()).isEqualTo("knetty-autoscaler");
+    assertThat(webhook.getClientConfig().getService().getName()).isEqualTo("knetty-webhook");
     assertThat(webhook.getClientConfig().getService().getNamespace()).isEqualTo(NS);
     assertThat(webhook.getClientConfig().getService().getPath()).isEqualTo("/mutate");
     assertThat(webhook.getClientConfig().getService().getPort()).isEqualTo(443);
@@ -273,7 +341,7 @@ class HelmChartTest {
     WebhookConfig config = WebhookConfig.fromEnvironment(env(as));
     assertThat(config.port()).isEqualTo(containerPort(as, "webhook"));
     assertThat(config.tls().mode()).isEqualTo(WebhookConfig.CertMode.GENERATE);
-    assertThat(config.tls().serviceName()).isEqualTo("knetty-autoscaler");
+    assertThat(config.tls().serviceName()).isEqualTo("knetty-webhook");
     assertThat(config.tls().serviceNamespace()).isEqualTo(NS);
     assertThat(config.tls().webhookConfigurationName()).isEqualTo("knetty-webhook");
     assertThat(config.tls().secretName()).isEqualTo("knetty-webhook-certs");
@@ -282,10 +350,95 @@ class HelmChartTest {
         .isEqualTo("knetty-autoscaler.knetty-system.svc.cluster.local:9095");
     assertThat(config.queueProxy().cpuRequest()).isEqualTo("25m");
     assertThat(config.queueProxy().cpuLimit()).isEmpty();
-    assertThat(config.revisionDefaults()).isEqualTo(RevisionDefaults.KNATIVE);
+    assertThat(config.revisionDefaults()).isEqualTo(RevisionDefaults.defaults());
     assertThat(env(container(activator)))
         .containsEntry(
             "KNETTY_AUTOSCALER", "knetty-autoscaler.knetty-system.svc.cluster.local:9095");
+  }
+
+  @Test
+  void everyVariableTheChartSetsOnTheAutoscalerIsReadByTheCode() throws Exception {
+    Manifests m = render("knetty", "{}\n");
+    Deployment autoscaler = m.one(Deployment.class, "knetty-autoscaler");
+    Map<String, String> env = env(container(autoscaler));
+
+    ReadEnvironment read = new ReadEnvironment(env);
+    KubernetesConfig k8s = KubernetesConfig.fromEnvironment(read);
+    WebhookConfig.fromEnvironment(read);
+    Set<String> known = new HashSet<>(read.read);
+    known.addAll(commandVariables());
+    known.add("JAVA_TOOL_OPTIONS"); // the JVM's
+
+    assertThat(env.keySet()).allSatisfy(name -> assertThat(known).contains(name));
+    assertThat(env).containsEntry("KNETTY_KUBERNETES", "true");
+
+    // And they mean what the chart means.
+    assertThat(k8s.namespace()).isEqualTo(NS);
+    assertThat(k8s.podName()).isEqualTo(FIELDS.get("metadata.name"));
+    assertThat(k8s.podIp()).isEqualTo(FIELDS.get("status.podIP"));
+    assertThat(k8s.allNamespaces()).isTrue();
+    assertThat(k8s.leaseName()).isEqualTo("knetty-autoscaler-leader");
+    assertThat(k8s.leaseDuration()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(k8s.renewDeadline()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(k8s.retryPeriod()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(k8s.activatorService()).isEqualTo("knetty-activator");
+    m.one(Service.class, k8s.activatorService());
+    assertThat(k8s.kmpService()).isEqualTo("knetty-autoscaler");
+    assertThat(m.one(Service.class, k8s.kmpService()).getSpec().getSelector()).isNullOrEmpty();
+    assertThat(WebhookConfig.fromEnvironment(env).queueProxy().autoscalerAddress())
+        .startsWith(k8s.kmpService() + "." + NS + ".svc." + k8s.clusterDomain() + ":");
+    // The config-autoscaler ConfigMap is the directory --config reads.
+    String configPath = env.get("KNETTY_CONFIG_AUTOSCALER");
+    assertThat(container(autoscaler).getVolumeMounts())
+        .anySatisfy(
+            v -> {
+              assertThat(v.getName()).isEqualTo("config-autoscaler");
+              assertThat(v.getMountPath()).isEqualTo(configPath);
+            });
+    assertThat(autoscaler.getSpec().getTemplate().getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("config-autoscaler"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.getConfigMap().getName()).isEqualTo("config-autoscaler"));
+    m.one(ConfigMap.class, "config-autoscaler");
+
+    // A namespaced install watches its namespace only.
+    Map<String, String> namespaced =
+        env(
+            container(
+                render("scoped", "autoscaler:\n  watchNamespace: apps\n")
+                    .one(Deployment.class, "scoped-knetty-autoscaler")));
+    assertThat(KubernetesConfig.fromEnvironment(namespaced).watchNamespace()).isEqualTo("apps");
+  }
+
+  @Test
+  void theKubernetesExampleIsAValidRevisionUnderTheDemoValues() throws Exception {
+    Path examples = CHART.resolve("../../examples/kubernetes").normalize();
+    Deployment hello =
+        SERIALIZATION.unmarshal(Files.readString(examples.resolve("hello.yaml")), Deployment.class);
+    String revision = hello.getMetadata().getLabels().get(KnettyKeys.REVISION_LABEL);
+    Map<String, String> annotations = hello.getSpec().getTemplate().getMetadata().getAnnotations();
+
+    assertThat(revision).isEqualTo("hello-1");
+    assertThat(hello.getSpec().getTemplate().getMetadata().getLabels())
+        .containsEntry(KnettyKeys.REVISION_LABEL, revision);
+    assertThat(hello.getSpec().getSelector().getMatchLabels())
+        .containsEntry(KnettyKeys.REVISION_LABEL, revision);
+    KnettyAnnotations.Read read =
+        KnettyAnnotations.read(annotations, RevisionDefaults.defaults(), 8080);
+    assertThat(read.warnings()).isEmpty();
+    assertThat(read.settings().containerConcurrency()).isEqualTo(20);
+
+    Map<String, String> demo =
+        render("demo", Files.readString(examples.resolve("demo-values.yaml")))
+            .one(ConfigMap.class, "config-autoscaler")
+            .getData();
+    AutoscalerConfig config = AutoscalerConfig.fromMap(demo);
+    assertThat(config.stableWindow()).isEqualTo(Duration.ofSeconds(20));
+    RevisionScaling.derive(
+        config,
+        RevisionAnnotations.parse(annotations, config),
+        read.settings().containerConcurrency(),
+        true);
   }
 
   @Test
@@ -361,7 +514,7 @@ class HelmChartTest {
     GenericKubernetesResource cert = m.ofKind("Certificate").get(0);
     assertThat(cert.get("spec", "secretName").toString()).isEqualTo("edge-knetty-webhook-tls");
     assertThat(cert.get("spec", "dnsNames").toString())
-        .contains("edge-knetty-autoscaler.knetty-system.svc");
+        .contains("edge-knetty-webhook.knetty-system.svc");
     assertThat(cert.get("spec", "privateKey", "encoding").toString()).isEqualTo("PKCS8");
     assertThat(m.ofKind("Issuer")).hasSize(1);
     MutatingWebhookConfiguration mwc =
@@ -386,10 +539,10 @@ class HelmChartTest {
     assertThat(config.tls().certFile()).isEqualTo(Path.of("/etc/knetty/webhook-certs/tls.crt"));
     assertThat(container(autoscaler).getVolumeMounts())
         .anySatisfy(v -> assertThat(v.getMountPath()).isEqualTo("/etc/knetty/webhook-certs"));
-    assertThat(config.tls().serviceName()).isEqualTo("edge-knetty-autoscaler");
+    assertThat(config.tls().serviceName()).isEqualTo("edge-knetty-webhook");
     assertThat(config.queueProxy().memoryLimit()).isEqualTo("200Mi");
-    assertThat(config.revisionDefaults().timeoutSeconds()).isEqualTo(120);
-    assertThat(config.revisionDefaults().responseStartTimeoutSeconds()).isEqualTo(60);
+    assertThat(config.revisionDefaults().revisionTimeoutSeconds()).isEqualTo(120);
+    assertThat(config.revisionDefaults().revisionResponseStartTimeoutSeconds()).isEqualTo(60);
   }
 
   @Test

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.knetty.autoscaler.InMemoryScaler;
 import dev.knetty.autoscaler.RevisionSnapshot;
 import dev.knetty.common.RevisionKey;
+import dev.knetty.common.config.AutoscalerConfig;
 import dev.knetty.common.kmp.CloseReason;
 import dev.knetty.common.kmp.Decision;
 import dev.knetty.common.kmp.Decisions;
@@ -26,6 +27,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -276,6 +278,41 @@ class AutoscalerServerTest {
     f.source.synced = true;
     assertThat(f.get(f.server.adminPort(), "/readyz").statusCode()).isEqualTo(200);
     assertThat(f.server.ready()).isTrue();
+  }
+
+  @Test
+  void theEmbeddersReadinessChecksGateReadiness() throws Exception {
+    AtomicBoolean webhook = new AtomicBoolean();
+    f.start(new InMemoryScaler(true), b -> b.readinessCheck("webhook", webhook::get));
+    HttpResponse<String> notYet = f.get(f.server.adminPort(), "/readyz");
+    assertThat(notYet.statusCode()).isEqualTo(503);
+    assertThat(notYet.body()).isEqualTo("webhook not ready\n");
+    assertThat(f.server.ready()).isFalse();
+
+    webhook.set(true);
+    assertThat(f.get(f.server.adminPort(), "/readyz").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aNewConfigAppliesToEveryRevision() {
+    InMemoryScaler scaler = new InMemoryScaler(true);
+    f.start(scaler);
+    f.source.upsert(HELLO, 0, Map.of(G + "max-scale", "10"));
+    assertThat(scaler.scaleCalls(HELLO)).isEmpty(); // no data yet
+
+    // Invalid under the new config: the revision keeps its settings.
+    f.server.reconfigure(
+        AutoscalerConfig.fromMap(Map.of("max-scale-limit", "5", "max-scale", "5")));
+    assertThat(f.server.multiscaler().contains(HELLO)).isTrue();
+    assertThat(f.counter("knetty.autoscaler.revisions.invalid")).isEqualTo(1);
+    f.source.upsert(WORLD, 0, Map.of(G + "max-scale", "8"));
+    assertThat(f.server.multiscaler().contains(WORLD)).isFalse();
+
+    // Valid again, with a new default: both revisions follow it, the refused one is taken.
+    f.server.reconfigure(AutoscalerConfig.fromMap(Map.of("min-scale", "2")));
+    assertThat(f.server.multiscaler().contains(WORLD)).isTrue();
+    assertThat(scaler.scaleCalls(HELLO)).containsExactly(2);
+    assertThat(scaler.scaleCalls(WORLD)).containsExactly(2);
   }
 
   @Test

@@ -33,6 +33,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 
 /**
  * An autoscaler server on loopback with a manual scheduler and clock (nothing is evaluated until
@@ -57,6 +58,11 @@ final class ServerFixture implements AutoCloseable {
 
   /** Starts a server with {@code scaler}, or the advisory scaler when null. */
   AutoscalerServer start(Scaler scaler) {
+    return start(scaler, b -> b);
+  }
+
+  /** {@link #start(Scaler)} with more settings of the builder. */
+  AutoscalerServer start(Scaler scaler, UnaryOperator<AutoscalerServer.Builder> more) {
     AutoscalerServer.Builder b =
         AutoscalerServer.builder(
                 AutoscalerServerConfig.builder()
@@ -74,7 +80,7 @@ final class ServerFixture implements AutoCloseable {
     if (scaler != null) {
       b.scaler(scaler);
     }
-    server = b.build();
+    server = more.apply(b).build();
     server.start();
     return server;
   }

@@ -3,7 +3,8 @@ package dev.knetty.bench.jmh;
 import dev.knetty.common.proxy.ExchangeOutcome;
 import dev.knetty.queueproxy.QueueProxyConfig;
 import dev.knetty.queueproxy.QueueProxyPolicy;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -66,7 +67,8 @@ public class QueueProxyPolicyBenchmark {
                 .containerConcurrency(containerConcurrency)
                 .ports(0, 0, 0, 0)
                 .build(),
-            new SimpleMeterRegistry());
+            // The registry the queue-proxy uses: meter costs differ between registries.
+            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     template =
         new DefaultHttpHeaders()
             .set("host", "hello.default.example.com")

@@ -3,7 +3,6 @@ package dev.knetty.autoscaler.kubernetes.webhook;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.ADMIN_PORT;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.ADMIN_PORT_NAME;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.CONTAINER_NAME;
-import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.DEFAULT_USER_PORT;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.DRAIN_PATH;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.DRAIN_QUIET_PERIOD_SECONDS;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.ENV_CONTAINER_CONCURRENCY;
@@ -23,20 +22,20 @@ import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.ENV_SE
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.ENV_SERVING_REVISION;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.ENV_SERVING_SERVICE;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.ENV_USER_PORT;
-import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.H2C_SERVING_PORT;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.H2C_SERVING_PORT_NAME;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.METRICS_PORT;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.METRICS_PORT_NAME;
-import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.SERVING_PORT;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.SERVING_PORT_NAME;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.STATS_PORT;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.STATS_PORT_NAME;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.TMP_SIZE_LIMIT;
 import static dev.knetty.autoscaler.kubernetes.webhook.QueueProxyContract.TMP_VOLUME;
 
+import dev.knetty.autoscaler.kubernetes.KnettyAnnotations;
 import dev.knetty.autoscaler.kubernetes.KnettyKeys;
-import dev.knetty.autoscaler.kubernetes.RevisionDefaults;
-import dev.knetty.autoscaler.kubernetes.RevisionSettings;
+import dev.knetty.autoscaler.kubernetes.RevisionPods;
+import dev.knetty.common.config.RevisionDefaults;
+import dev.knetty.common.config.RevisionSettings;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.ContainerPort;
@@ -131,19 +130,17 @@ final class PodMutator {
 
     Pod out = serialization.clone(pod);
     List<String> warnings = new ArrayList<>();
-    RevisionSettings.Parsed parsed =
-        RevisionSettings.parse(out.getMetadata().getAnnotations(), defaults);
-    warnings.addAll(parsed.warnings());
-    RevisionSettings settings = parsed.settings();
-
     List<Container> containers = out.getSpec().getContainers();
-    Container user = servingContainer(containers);
-    int userPort = settings.userPort().orElseGet(() -> firstPort(user));
+    Container user = RevisionPods.servingContainer(containers);
+    KnettyAnnotations.Read read =
+        KnettyAnnotations.read(
+            out.getMetadata().getAnnotations(), defaults, RevisionPods.firstPort(user));
+    warnings.addAll(read.warnings());
+    RevisionSettings settings = read.settings();
+    int userPort = settings.userPort();
     checkPorts(containers, warnings);
-    boolean h2c =
-        !user.getPorts().isEmpty()
-            && H2C_SERVING_PORT_NAME.equals(user.getPorts().get(0).getName());
-    int servingPort = h2c ? H2C_SERVING_PORT : SERVING_PORT;
+    boolean h2c = RevisionPods.h2c(user);
+    int servingPort = RevisionPods.servingPort(h2c);
 
     Probe defaulted = ReadinessProbes.withKnativeDefaults(user.getReadinessProbe());
     String encodedProbe =
@@ -195,37 +192,15 @@ final class PodMutator {
             : out.getSpec().getTerminationGracePeriodSeconds();
     out.getSpec()
         .setTerminationGracePeriodSeconds(
-            Math.max(current, (long) settings.timeoutSeconds() + DRAIN_QUIET_PERIOD_SECONDS));
+            Math.max(current, settings.timeoutSeconds() + DRAIN_QUIET_PERIOD_SECONDS));
     return new Mutation(out, warnings, true);
-  }
-
-  /**
-   * Knative's serving container: the only container, else the first that declares a port (Knative
-   * requires exactly one), else the first.
-   */
-  private static Container servingContainer(List<Container> containers) {
-    return containers.stream()
-        .filter(c -> !c.getPorts().isEmpty())
-        .findFirst()
-        .orElse(containers.get(0));
-  }
-
-  /** Knative's {@code getUserPort}: the first declared port, else 8080. */
-  private static int firstPort(Container user) {
-    if (!user.getPorts().isEmpty()) {
-      Integer p = user.getPorts().get(0).getContainerPort();
-      if (p != null && p != 0) {
-        return p;
-      }
-    }
-    return DEFAULT_USER_PORT;
   }
 
   private static void checkPorts(List<Container> containers, List<String> warnings) {
     for (Container c : containers) {
       for (ContainerPort p : c.getPorts()) {
         if (p.getContainerPort() != null
-            && RevisionSettings.RESERVED_PORTS.contains(p.getContainerPort())) {
+            && RevisionPods.RESERVED_PORTS.contains(p.getContainerPort())) {
           warnings.add(
               "container "
                   + c.getName()

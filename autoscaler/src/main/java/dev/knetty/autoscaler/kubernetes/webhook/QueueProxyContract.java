@@ -1,5 +1,7 @@
 package dev.knetty.autoscaler.kubernetes.webhook;
 
+import dev.knetty.autoscaler.kubernetes.RevisionPods;
+
 /**
  * What the injected queue-proxy container is given: its name, ports and environment variables. The
  * queue-proxy parses exactly these variables (Knative's names, {@code
@@ -12,13 +14,11 @@ final class QueueProxyContract {
   static final String CONTAINER_NAME = "queue-proxy";
 
   // Ports (Knative pkg/networking/constants.go) and their container-port names.
-  static final int SERVING_PORT = 8012;
-  static final int H2C_SERVING_PORT = 8013;
-  static final int ADMIN_PORT = 8022;
-  static final int STATS_PORT = 9090;
-  static final int METRICS_PORT = 9091;
+  static final int ADMIN_PORT = RevisionPods.ADMIN_PORT;
+  static final int STATS_PORT = RevisionPods.STATS_PORT;
+  static final int METRICS_PORT = RevisionPods.METRICS_PORT;
   static final String SERVING_PORT_NAME = "http";
-  static final String H2C_SERVING_PORT_NAME = "h2c";
+  static final String H2C_SERVING_PORT_NAME = RevisionPods.H2C_PORT_NAME;
   static final String ADMIN_PORT_NAME = "queue-admin";
   static final String STATS_PORT_NAME = "stats";
   static final String METRICS_PORT_NAME = "metrics";
@@ -31,9 +31,6 @@ final class QueueProxyContract {
    * serves until no request arrived for this long.
    */
   static final int DRAIN_QUIET_PERIOD_SECONDS = 30;
-
-  /** Knative's {@code DefaultUserPort}, when the user container declares no port. */
-  static final int DEFAULT_USER_PORT = 8080;
 
   /** The JVM needs a writable /tmp (Netty extracts its native transport there). */
   static final String TMP_VOLUME = "knetty-queue-proxy-tmp";

@@ -1,10 +1,11 @@
 package dev.knetty.autoscaler.kubernetes.webhook;
 
-import dev.knetty.autoscaler.kubernetes.RevisionDefaults;
+import dev.knetty.autoscaler.kubernetes.Environment;
+import dev.knetty.common.config.ConfigException;
+import dev.knetty.common.config.RevisionDefaults;
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -194,11 +195,11 @@ public record WebhookConfig(
    * @throws IllegalArgumentException naming the variable, its value and what was expected
    */
   public static WebhookConfig fromEnvironment(Map<String, String> env) {
-    Env e = new Env(env);
+    Environment e = new Environment(env);
     Path certDir = Path.of(e.string("KNETTY_WEBHOOK_CERT_DIR", "/etc/knetty/webhook-certs"));
     Tls tls =
         new Tls(
-            e.certMode("KNETTY_WEBHOOK_CERT_MODE"),
+            certMode(e, "KNETTY_WEBHOOK_CERT_MODE"),
             e.required("KNETTY_WEBHOOK_SERVICE_NAME"),
             e.required("KNETTY_WEBHOOK_SERVICE_NAMESPACE"),
             e.string("KNETTY_WEBHOOK_CONFIGURATION_NAME", "knetty-webhook"),
@@ -218,18 +219,7 @@ public record WebhookConfig(
             e.string("KNETTY_QUEUE_PROXY_CPU_LIMIT", ""),
             e.string("KNETTY_QUEUE_PROXY_MEMORY_LIMIT", ""),
             e.required("KNETTY_QUEUE_PROXY_AUTOSCALER_ADDRESS"));
-    RevisionDefaults k = RevisionDefaults.KNATIVE;
-    RevisionDefaults revisionDefaults =
-        new RevisionDefaults(
-            e.integer("KNETTY_REVISION_CONTAINER_CONCURRENCY", k.containerConcurrency()),
-            e.integer(
-                "KNETTY_REVISION_CONTAINER_CONCURRENCY_MAX_LIMIT",
-                k.containerConcurrencyMaxLimit()),
-            e.integer("KNETTY_REVISION_TIMEOUT_SECONDS", k.timeoutSeconds()),
-            e.integer("KNETTY_REVISION_MAX_TIMEOUT_SECONDS", k.maxTimeoutSeconds()),
-            e.integer(
-                "KNETTY_REVISION_RESPONSE_START_TIMEOUT_SECONDS", k.responseStartTimeoutSeconds()),
-            e.integer("KNETTY_REVISION_IDLE_TIMEOUT_SECONDS", k.idleTimeoutSeconds()));
+    RevisionDefaults revisionDefaults = revisionDefaults(e);
     return new WebhookConfig(
         e.string("KNETTY_WEBHOOK_BIND_ADDRESS", "0.0.0.0"),
         e.integer("KNETTY_WEBHOOK_PORT", 8443),
@@ -240,47 +230,53 @@ public record WebhookConfig(
         revisionDefaults);
   }
 
-  /** Typed reads of environment variables; an empty value counts as absent. */
-  private record Env(Map<String, String> env) {
+  /** Knative's variable of each {@code config-defaults} key, to name it in errors. */
+  private static final Map<String, String> DEFAULTS_VARIABLES =
+      Map.of(
+          "container-concurrency", "KNETTY_REVISION_CONTAINER_CONCURRENCY",
+          "container-concurrency-max-limit", "KNETTY_REVISION_CONTAINER_CONCURRENCY_MAX_LIMIT",
+          "revision-timeout-seconds", "KNETTY_REVISION_TIMEOUT_SECONDS",
+          "max-revision-timeout-seconds", "KNETTY_REVISION_MAX_TIMEOUT_SECONDS",
+          "revision-response-start-timeout-seconds",
+              "KNETTY_REVISION_RESPONSE_START_TIMEOUT_SECONDS",
+          "revision-idle-timeout-seconds", "KNETTY_REVISION_IDLE_TIMEOUT_SECONDS");
 
-    String string(String name, String fallback) {
-      String v = env.get(name);
-      return v == null || v.isEmpty() ? fallback : v;
+  /**
+   * Knative's {@code config-defaults} for revisions, from the {@code KNETTY_REVISION_*} variables.
+   */
+  private static RevisionDefaults revisionDefaults(Environment e) {
+    RevisionDefaults k = RevisionDefaults.defaults();
+    try {
+      return new RevisionDefaults(
+          e.integer("KNETTY_REVISION_TIMEOUT_SECONDS", (int) k.revisionTimeoutSeconds()),
+          e.integer("KNETTY_REVISION_MAX_TIMEOUT_SECONDS", (int) k.maxRevisionTimeoutSeconds()),
+          e.integer(
+              "KNETTY_REVISION_RESPONSE_START_TIMEOUT_SECONDS",
+              (int) k.revisionResponseStartTimeoutSeconds()),
+          e.integer("KNETTY_REVISION_IDLE_TIMEOUT_SECONDS", (int) k.revisionIdleTimeoutSeconds()),
+          e.integer("KNETTY_REVISION_CONTAINER_CONCURRENCY", (int) k.containerConcurrency()),
+          e.integer(
+              "KNETTY_REVISION_CONTAINER_CONCURRENCY_MAX_LIMIT",
+              (int) k.containerConcurrencyMaxLimit()),
+          k.allowContainerConcurrencyZero());
+    } catch (ConfigException ex) {
+      throw new IllegalArgumentException(
+          DEFAULTS_VARIABLES.getOrDefault(ex.key(), ex.key())
+              + ": "
+              + ex.value()
+              + " (expected: "
+              + ex.expected()
+              + ")",
+          ex);
     }
+  }
 
-    String required(String name) {
-      String v = env.get(name);
-      if (v == null || v.isBlank()) {
-        throw new IllegalArgumentException(
-            name + ": " + v + " (expected: a value; it is required)");
-      }
-      return v;
-    }
-
-    int integer(String name, int fallback) {
-      String v = string(name, null);
-      if (v == null) {
-        return fallback;
-      }
-      try {
-        return Integer.parseInt(v.trim());
-      } catch (NumberFormatException ex) {
-        throw new IllegalArgumentException(name + ": " + v + " (expected: an integer)", ex);
-      }
-    }
-
-    List<String> list(String name) {
-      String v = string(name, "");
-      return Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-    }
-
-    CertMode certMode(String name) {
-      String v = string(name, "generate");
-      try {
-        return CertMode.valueOf(v.trim().toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException ex) {
-        throw new IllegalArgumentException(name + ": " + v + " (expected: generate or files)", ex);
-      }
+  private static CertMode certMode(Environment e, String name) {
+    String v = e.string(name, "generate");
+    try {
+      return CertMode.valueOf(v.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException ex) {
+      throw new IllegalArgumentException(name + ": " + v + " (expected: generate or files)", ex);
     }
   }
 

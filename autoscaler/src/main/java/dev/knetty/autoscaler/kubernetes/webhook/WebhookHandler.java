@@ -1,5 +1,6 @@
 package dev.knetty.autoscaler.kubernetes.webhook;
 
+import dev.knetty.autoscaler.kubernetes.RateLimitedLog;
 import dev.knetty.common.http.TextResponses;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.micrometer.core.instrument.Counter;

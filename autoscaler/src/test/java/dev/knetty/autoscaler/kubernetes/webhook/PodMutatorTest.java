@@ -185,7 +185,7 @@ class PodMutatorTest {
             "knetty.dev/container-concurrency: \"lots\" (expected: an integer in [0, 1000]); using 0",
             "knetty.dev/timeout-seconds: \"9000\" (expected: an integer in [0, 600]); using 300",
             "knetty.dev/user-port: \"8012\" (expected: a port in [1, 65535] other than 8012, 8013,"
-                + " 8022, 9090, 9091); using the container's first port");
+                + " 8022, 9090, 9091); using the container's first port (8080)");
   }
 
   @Test

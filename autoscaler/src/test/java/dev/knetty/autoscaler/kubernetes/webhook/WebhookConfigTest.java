@@ -3,7 +3,7 @@ package dev.knetty.autoscaler.kubernetes.webhook;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.knetty.autoscaler.kubernetes.RevisionDefaults;
+import dev.knetty.common.config.RevisionDefaults;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -51,7 +51,7 @@ class WebhookConfigTest {
             "knetty-autoscaler.knetty-system.svc.cluster.local");
     assertThat(c.queueProxy())
         .isEqualTo(new WebhookConfig.QueueProxy("img", "", "25m", "96Mi", "", "", "a.b.svc:9095"));
-    assertThat(c.revisionDefaults()).isEqualTo(RevisionDefaults.KNATIVE);
+    assertThat(c.revisionDefaults()).isEqualTo(RevisionDefaults.defaults());
   }
 
   @Test
@@ -105,7 +105,8 @@ class WebhookConfigTest {
         .isEqualTo(
             new WebhookConfig.QueueProxy(
                 "img", "Never", "50m", "128Mi", "2", "1Gi", "a.b.svc:9095"));
-    assertThat(c.revisionDefaults()).isEqualTo(new RevisionDefaults(10, 100, 60, 120, 20, 10));
+    assertThat(c.revisionDefaults())
+        .isEqualTo(new RevisionDefaults(60, 120, 20, 10, 10, 100, true));
   }
 
   @Test
@@ -139,6 +140,8 @@ class WebhookConfigTest {
     assertThatThrownBy(() -> read(Map.of("KNETTY_WEBHOOK_CA_VALIDITY_DAYS", "1")))
         .hasMessage("caValidity: PT24H (expected: >= certValidity PT8760H)");
     assertThatThrownBy(() -> read(Map.of("KNETTY_REVISION_TIMEOUT_SECONDS", "601")))
-        .hasMessage("timeoutSeconds: 601 (expected: in [1, 600])");
+        .hasMessage(
+            "KNETTY_REVISION_TIMEOUT_SECONDS: 601 (expected: <= max-revision-timeout-seconds"
+                + " (600))");
   }
 }

@@ -1,4 +1,4 @@
-package dev.knetty.autoscaler.kubernetes.webhook;
+package dev.knetty.autoscaler.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
