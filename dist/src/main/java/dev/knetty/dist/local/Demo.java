@@ -14,9 +14,9 @@ import java.util.Map;
 /**
  * {@code knetty local --demo}: the bundled sample app ({@code knetty sample-app} on this class
  * path) as one revision, tuned to show scale-from-zero, a panic scale-up and scale-to-zero within a
- * minute on a laptop: it starts at zero; a short stable window (10 s) and grace period (10 s); a
- * soft target of 2 requests per pod and a hard limit of 4 (so the activator buffers during a
- * burst), at most 5 pods (10 JVMs).
+ * minute on a laptop: it starts at zero; a short stable window (10 s, panic window 3 s) and grace
+ * period (10 s); a soft target of 2 requests per pod and a hard limit of 4 (so the activator
+ * buffers during a burst), at most 5 pods (10 JVMs).
  */
 final class Demo {
 
@@ -27,6 +27,8 @@ final class Demo {
   static final Map<String, String> AUTOSCALER =
       Map.of(
           "stable-window", "10s",
+          // 3 s: a 1 s panic window (the default 10 %) averages a single bucket, often empty.
+          "panic-window-percentage", "30",
           "scale-to-zero-grace-period", "10s",
           "allow-zero-initial-scale", "true");
 
@@ -70,23 +72,38 @@ final class Demo {
   /** The demo: one revision of the sample app. */
   static LocalSpec spec(JavaRuntime java) {
     AutoscalerConfig config = AutoscalerConfig.fromMap(AUTOSCALER);
+    return new LocalSpec(
+        config, List.of(sampleApp(REVISION, java, config, CONTAINER_CONCURRENCY, ANNOTATIONS)));
+  }
+
+  /**
+   * A revision of the sample app (also the end-to-end tests'), in the current directory.
+   *
+   * @throws dev.knetty.common.config.ConfigException if the annotations are invalid
+   */
+  static LocalRevision sampleApp(
+      RevisionKey key,
+      JavaRuntime java,
+      AutoscalerConfig config,
+      int containerConcurrency,
+      Map<String, String> annotations) {
     RevisionSettings settings =
         RevisionSettings.resolve(
-            RevisionDefaults.defaults(), CONTAINER_CONCURRENCY, null, null, null, null);
+            RevisionDefaults.defaults(), containerConcurrency, null, null, null, null);
     RevisionScaling scaling =
         RevisionScaling.derive(
-            config, RevisionAnnotations.parse(ANNOTATIONS, config), CONTAINER_CONCURRENCY, true);
-    return new LocalSpec(
-        config,
-        List.of(
-            new LocalRevision(
-                REVISION,
-                sampleAppCommand(java),
-                Map.of(),
-                Path.of("").toAbsolutePath(),
-                settings,
-                ANNOTATIONS,
-                scaling)));
+            config,
+            RevisionAnnotations.parse(annotations, config),
+            settings.containerConcurrency(),
+            true);
+    return new LocalRevision(
+        key,
+        sampleAppCommand(java),
+        Map.of(),
+        Path.of("").toAbsolutePath(),
+        settings,
+        annotations,
+        scaling);
   }
 
   /** What to try, for the banner. */

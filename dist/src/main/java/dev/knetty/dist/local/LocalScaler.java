@@ -378,8 +378,13 @@ final class LocalScaler implements Scaler, AutoCloseable {
       pods.add(pod);
       live.add(pod.app.toHandle());
       live.add(pod.queueProxy.toHandle());
-      pod.app.onExit().thenRunAsync(() -> exited(pod, "app", pod.app), loop);
-      pod.queueProxy.onExit().thenRunAsync(() -> exited(pod, "queue-proxy", pod.queueProxy), loop);
+      pod.app.onExit().thenRunAsync(() -> exited(pod, pod.app), loop);
+      pod.queueProxy.onExit().thenRunAsync(() -> exited(pod, pod.queueProxy), loop);
+      // Without its app, the queue-proxy could only answer 502s. It goes at once, from the thread
+      // that saw the app end, before the activator hears of the change: requests sent to it
+      // meanwhile fail to connect, which the activator retries on another pod. (Stopped pods'
+      // apps end after their queue-proxy: then this does nothing.)
+      pod.app.onExit().thenRun(() -> pod.queueProxy.destroyForcibly());
       event(
           name
               + ": pod "
@@ -433,19 +438,22 @@ final class LocalScaler implements Scaler, AutoCloseable {
     }
 
     /** A process of {@code pod} ended; unexpected unless the pod is stopping. */
-    void exited(Pod pod, String which, Process process) {
+    void exited(Pod pod, Process process) {
       if (pod.state == Pod.State.STOPPING) {
         return; // the stop sequence follows its processes itself
       }
       long now = System.nanoTime();
       boolean ranStably = pod.readyNanos != 0 && now - pod.readyNanos >= STABLE.toNanos();
-      String tail = lastLine(which.equals("app") ? pod.appLog : pod.queueProxyLog);
-      stop(pod, drainBound(), which + " exited");
+      // When the app died first, its queue-proxy was killed for it: the app is what failed.
+      boolean appDied = process == pod.app || !pod.app.isAlive();
+      Process dead = appDied ? pod.app : process;
+      String tail = lastLine(appDied ? pod.appLog : pod.queueProxyLog);
+      stop(pod, appDied ? Duration.ZERO : drainBound(), "exited");
       failed(
           pod.name,
-          which
+          (appDied ? "app" : "queue-proxy")
               + " exited with code "
-              + process.exitValue()
+              + dead.exitValue()
               + (pod.readyNanos == 0 ? " before it was ready" : ""),
           tail,
           ranStably);
@@ -480,7 +488,10 @@ final class LocalScaler implements Scaler, AutoCloseable {
       reconcile();
     }
 
-    /** Takes {@code pod} out of the endpoints, then stops the queue-proxy, then the app. */
+    /**
+     * Takes {@code pod} out of the endpoints, then stops the queue-proxy (SIGTERM, SIGKILL after
+     * {@code drain}; at once when {@code drain} is zero), then the app.
+     */
     void stop(Pod pod, Duration drain, String why) {
       pods.remove(pod);
       stopping.add(pod);
@@ -489,17 +500,25 @@ final class LocalScaler implements Scaler, AutoCloseable {
       if (!why.endsWith("exited")) {
         event(name + ": pod " + pod.name + " stopping (" + why + ")");
       }
-      pod.queueProxy.toHandle().destroy();
-      ScheduledFuture<?> kill =
-          loop.schedule(
-              () -> ProcessTree.kill(List.of(pod.queueProxy.toHandle())),
-              drain.toMillis(),
-              TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> kill;
+      if (drain.isZero()) {
+        pod.queueProxy.toHandle().destroyForcibly();
+        kill = null;
+      } else {
+        pod.queueProxy.toHandle().destroy(); // SIGTERM: the queue-proxy drains
+        kill =
+            loop.schedule(
+                () -> ProcessTree.kill(List.of(pod.queueProxy.toHandle())),
+                drain.toMillis(),
+                TimeUnit.MILLISECONDS);
+      }
       pod.queueProxy
           .onExit()
           .thenRunAsync(
               () -> {
-                kill.cancel(false);
+                if (kill != null) {
+                  kill.cancel(false);
+                }
                 stopApp(pod);
               },
               loop);
