@@ -86,10 +86,11 @@ class ActivatorCommandTest {
                     "--port=0",
                     "--metrics-port=-1",
                     "--event-loop-threads=1"));
-    await().atMost(Duration.ofSeconds(60)).until(() -> out.toString().contains("port"));
-    Matcher m =
-        Pattern.compile("knetty activator: port (\\d+), metrics port -1, autoscaler none")
-            .matcher(out.toString());
+    // The whole line: printf writes it in pieces, which this thread may see half-way.
+    Pattern ready =
+        Pattern.compile("knetty activator: port (\\d+), metrics port -1, autoscaler none\\R");
+    await().atMost(Duration.ofSeconds(60)).until(() -> ready.matcher(out.toString()).find());
+    Matcher m = ready.matcher(out.toString());
     assertThat(m.find()).as(out.toString()).isTrue();
     int port = Integer.parseInt(m.group(1));
 
