@@ -84,11 +84,6 @@ final class Pod {
     return new ArrayList<>(appTree);
   }
 
-  /** Whether any of its processes still runs. */
-  boolean anyAlive() {
-    return queueProxy.isAlive() || appTree.stream().anyMatch(ProcessHandle::isAlive);
-  }
-
   @Override
   public String toString() {
     return name;

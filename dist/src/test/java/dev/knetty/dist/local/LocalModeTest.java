@@ -182,6 +182,31 @@ class LocalModeTest {
     assertThat(p.problem()).isNull(); // cleared once a pod was ready again
   }
 
+  @Test
+  void anAppThatKeepsFailingIsRestartedWithBackOffAndItsOutputShown() throws Exception {
+    LocalSpec spec =
+        LocalFile.parse(
+            "revisions:\n  - name: broken\n    command: echo cannot open config.yaml; exit 3\n"
+                .getBytes(StandardCharsets.UTF_8),
+            logs);
+    RevisionKey key = spec.revisions().get(0).key();
+    local = new LocalMode(spec, LocalConfig.ephemeral(logs), ports);
+    local.start();
+
+    await("restarted, then reported as crashing")
+        .atMost(SCALING)
+        .until(
+            () -> {
+              track(key);
+              RevisionPods p = local.scaler().pods(key);
+              return p.failuresInARow() >= LocalScaler.CRASH_LOOP && p.problem() != null;
+            });
+    assertThat(local.scaler().pods(key).problem())
+        .startsWith("app keeps crashing: pod broken-")
+        .contains("app exited with code 3 before it was ready")
+        .endsWith(": cannot open config.yaml");
+  }
+
   /** Starts local mode with one revision of the sample app. */
   private RevisionKey start(
       String name, int containerConcurrency, Map<String, String> annotations) {
