@@ -83,17 +83,20 @@ class LocalProcessTest {
     List<ProcessHandle> children = local.descendants().toList();
     assertThat(children).hasSizeGreaterThanOrEqualTo(2); // an app and its queue-proxy
 
+    // Through the handle: Process.destroy would also close our end of its output.
     if (signal.equals("SIGTERM")) {
-      local.destroy();
+      local.toHandle().destroy();
     } else {
-      local.destroyForcibly();
+      local.toHandle().destroyForcibly();
     }
     await("knetty local exits").atMost(START).until(() -> !local.isAlive());
     await("every child gone")
         .atMost(START)
         .untilAsserted(() -> assertThat(children).noneMatch(ProcessHandle::isAlive));
     if (signal.equals("SIGTERM")) {
-      await().atMost(START).until(() -> output.toString().contains("knetty local: stopped"));
+      await()
+          .atMost(START)
+          .untilAsserted(() -> assertThat(output.toString()).contains("knetty local: stopped"));
     }
   }
 
