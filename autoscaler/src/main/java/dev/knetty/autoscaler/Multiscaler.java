@@ -369,7 +369,14 @@ public final class Multiscaler implements AutoCloseable {
       }
       readyPods = ready;
       reconcileNow = now;
+      boolean wasInitialized = pa.scaleTargetInitialized();
       pa.reconcile(now, scaling, statusDesired, statusEbc, ready, this);
+      if (!wasInitialized && pa.scaleTargetInitialized()) {
+        // In Knative this status change (ScaleTargetInitialized) is a PA update, which is
+        // reconciled again: the initial scale stops being a floor without waiting for the
+        // decider's desired scale to change.
+        requeueAfter(0);
+      }
       Decision d =
           new Decision(key, statusDesired, pa.want(), statusEbc, pa.mode(), pa.activators(), ready);
       if (lastDecision == null || lastDecision.differsFrom(d)) {

@@ -211,6 +211,24 @@ class MultiscalerTest {
   }
 
   @Test
+  void theInitialScaleStopsBeingAFloorOnceReached() {
+    // Knative reconciles the PA again when ScaleTargetInitialized changes; here the decider's
+    // desired scale (1) never changes, so nothing else would apply it.
+    scaler = new InMemoryScaler(false);
+    start().upsert(KEY, scaling("initial-scale", "3"));
+    double[] load = {1};
+    reporter(load);
+    sched.advanceTo(T0 + 4 * S);
+    assertThat(snapshot().desiredScale()).isEqualTo(1);
+    assertThat(snapshot().replicas()).isEqualTo(3);
+
+    scaler.setReadyPods(KEY, 3);
+    sched.advance(Duration.ofMillis(1));
+    assertThat(snapshot().replicas()).isEqualTo(1);
+    assertThat(scaler.scaleCalls(KEY)).last().isEqualTo(1);
+  }
+
+  @Test
   void anAdoptedRevisionChangesNoReplicasWithoutData() {
     // A new leader finds a Deployment at 3 replicas, 3 ready; bounds and initial scale would
     // otherwise apply to the unknown desired scale of a new PodAutoscaler.

@@ -5,6 +5,7 @@ import dev.knetty.autoscaler.server.AutoscalerCommand;
 import dev.knetty.autoscaler.simulate.SimulateCommand;
 import dev.knetty.bench.BenchCommand;
 import dev.knetty.bench.sampleapp.SampleAppCommand;
+import dev.knetty.dist.local.LocalCommand;
 import dev.knetty.queueproxy.QueueProxyCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,6 +20,7 @@ import picocli.CommandLine.Command;
       QueueProxyCommand.class,
       ActivatorCommand.class,
       AutoscalerCommand.class,
+      LocalCommand.class,
       SimulateCommand.class,
       SampleAppCommand.class,
       BenchCommand.class,

@@ -19,9 +19,11 @@ class KnettyTest {
 
     assertThat(exit).isZero();
     assertThat(out.toString())
-        .contains("queue-proxy", "activator", "autoscaler", "simulate", "sample-app", "bench");
+        .contains(
+            "queue-proxy", "activator", "autoscaler", "local", "simulate", "sample-app", "bench");
     assertThat(cmd.getSubcommands())
-        .containsKeys("queue-proxy", "activator", "autoscaler", "simulate", "sample-app", "bench");
+        .containsKeys(
+            "queue-proxy", "activator", "autoscaler", "local", "simulate", "sample-app", "bench");
   }
 
   @Test
