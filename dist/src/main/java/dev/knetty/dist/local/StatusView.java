@@ -195,7 +195,12 @@ final class StatusView {
     if (s == null || s.desiredScale() < 0) {
       return "- / -";
     }
-    return String.format(Locale.ROOT, "%.1f / %.1f", s.observedStable(), s.observedPanic());
+    // Rounding after proxied concurrency is subtracted can leave -1e-17: not "-0.0" on screen.
+    return String.format(
+        Locale.ROOT,
+        "%.1f / %.1f",
+        Math.max(0.0, s.observedStable()),
+        Math.max(0.0, s.observedPanic()));
   }
 
   private static String mode(RevisionSnapshot s) {

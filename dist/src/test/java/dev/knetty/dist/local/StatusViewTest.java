@@ -58,6 +58,18 @@ class StatusViewTest {
     assertThat(lines.get(2)).contains("pods 1/2 ready", ", panic,", "; app keeps crashing");
   }
 
+  @Test
+  void aRoundingErrorBelowZeroShowsAsZero() {
+    StatusView view = view(false);
+    RevisionSnapshot s =
+        new RevisionSnapshot(
+            KEY, true, -1e-17, -0.0, 1, -5, false, 1, SksMode.PROXY, 1, 1, "Inactive");
+    RevisionPods pods = new RevisionPods(1, 1, 0, 0, 1, 0, 0, null, List.of());
+    view.update(List.of(), List.of(new RevisionStatus(KEY, "hello", pods, s, 0)), List.of(), T0);
+
+    assertThat(out.toString()).contains("concurrency 0.0 / 0.0 (stable/panic)");
+  }
+
   private StatusView view(boolean terminal) {
     return new StatusView(new PrintWriter(out), terminal, Duration.ofSeconds(10), ZoneOffset.UTC);
   }
