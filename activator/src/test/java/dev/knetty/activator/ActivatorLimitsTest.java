@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.knetty.common.RevisionKey;
 import dev.knetty.common.config.RevisionSettings;
+import dev.knetty.common.testing.H2cClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.OutputStream;
 import java.net.Socket;

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.knetty.activator.endpoints.PodEndpoint;
 import dev.knetty.common.RevisionKey;
+import dev.knetty.common.testing.H2cClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;

@@ -7,6 +7,7 @@ import dev.knetty.activator.endpoints.PodEndpoint;
 import dev.knetty.common.RevisionKey;
 import dev.knetty.common.config.RevisionSettings;
 import dev.knetty.common.net.Transport;
+import dev.knetty.common.testing.H2cClient;
 import io.netty.channel.EventLoopGroup;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.knetty.common.breaker.Breaker;
+import dev.knetty.common.testing.RawHttp;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;

@@ -2,6 +2,7 @@ package dev.knetty.queueproxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.knetty.common.testing.RawHttp;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;

@@ -3,6 +3,8 @@ package dev.knetty.queueproxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.knetty.common.testing.H2cClient;
+import dev.knetty.common.testing.RawHttp;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -68,13 +70,15 @@ class QueueProxyProxyingTest extends QueueProxyTestSupport {
     startQueueProxy(config().containerConcurrency(1).build());
 
     assertThat(get("/one").body()).isEqualTo("ok");
-    H2cClient h2c = closeLater(new H2cClient(transport, qp.servingPort()));
+    H2cClient h2c = closeLater(H2cClient.withOwnEventLoop(transport, qp.servingPort()));
     List<CompletableFuture<H2cClient.Response>> streams = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       streams.add(h2c.get("/sleep/5"));
     }
     for (CompletableFuture<H2cClient.Response> s : streams) {
-      assertThat(s.get(30, TimeUnit.SECONDS)).isEqualTo(new H2cClient.Response(200, "slept"));
+      H2cClient.Response r = s.get(30, TimeUnit.SECONDS);
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("slept");
     }
 
     List<TestApp.Seen> seen = new ArrayList<>();

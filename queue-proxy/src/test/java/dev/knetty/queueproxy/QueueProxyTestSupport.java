@@ -3,6 +3,7 @@ package dev.knetty.queueproxy;
 import static org.awaitility.Awaitility.await;
 
 import dev.knetty.common.net.Transport;
+import dev.knetty.common.testing.RawHttp;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.knetty.common.net.Transport;
+import dev.knetty.common.testing.RawHttp;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
@@ -216,7 +217,7 @@ class AdminHttpServerTest {
     int port = start();
     try (RawHttp raw = new RawHttp(port)) {
       // Pipelined: a body after the HEAD response would corrupt the GET response.
-      raw.send(
+      raw.write(
           "HEAD /hello?name=a HTTP/1.1\r\nHost: x\r\n\r\nGET /hello?name=a HTTP/1.1\r\nHost: x\r\n\r\n");
       RawHttp.Response head = raw.readHead();
       RawHttp.Response get = raw.read();
@@ -259,7 +260,7 @@ class AdminHttpServerTest {
                       return ok(r, "fast");
                     }));
     try (RawHttp raw = new RawHttp(port)) {
-      raw.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+      raw.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
       CompletableFuture<FullHttpResponse> slow = awaitParked();
       assertThat(helloRan).as("second request waits for the first").isFalse();
 
@@ -290,15 +291,15 @@ class AdminHttpServerTest {
                 new AdminHttpServerConfig(
                     "127.0.0.1", 0, 1024, Duration.ofSeconds(60), Duration.ofSeconds(5))));
     try (RawHttp raw = new RawHttp(port)) {
-      raw.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+      raw.write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
       RawHttp.Response r = raw.read();
       assertThat(r.status()).isEqualTo(413);
       assertThat(r.body()).isEqualTo("Request Entity Too Large\n");
       assertThat(r.header("connection")).isEqualTo("close");
-      assertThat(raw.closedByServer()).isTrue();
+      assertThat(raw.closedByPeer()).isTrue();
     }
     try (RawHttp raw = new RawHttp(port)) {
-      raw.send(
+      raw.write(
           "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
               + "400\r\n"
               + "a".repeat(1024)
@@ -306,7 +307,7 @@ class AdminHttpServerTest {
               + "b".repeat(1024)
               + "\r\n0\r\n\r\n");
       assertThat(raw.read().status()).isEqualTo(413);
-      assertThat(raw.closedByServer()).isTrue();
+      assertThat(raw.closedByPeer()).isTrue();
     }
     assertThat(rejected("body_too_large")).isEqualTo(2);
   }
@@ -315,18 +316,18 @@ class AdminHttpServerTest {
   void malformedRequestIs400AndCloses() throws Exception {
     int port = start();
     try (RawHttp raw = new RawHttp(port)) {
-      raw.send("GET /hello HTTP/9.Z\r\nHost: x\r\n\r\n");
+      raw.write("GET /hello HTTP/9.Z\r\nHost: x\r\n\r\n");
       RawHttp.Response r = raw.read();
       assertThat(r.status()).isEqualTo(400);
       assertThat(r.body()).startsWith("Bad Request: ");
-      assertThat(raw.closedByServer()).isTrue();
+      assertThat(raw.closedByPeer()).isTrue();
     }
     try (RawHttp raw = new RawHttp(port)) {
-      raw.send("GET /hello?name=%zz HTTP/1.1\r\nHost: x\r\n\r\n");
+      raw.write("GET /hello?name=%zz HTTP/1.1\r\nHost: x\r\n\r\n");
       RawHttp.Response r = raw.read();
       assertThat(r.status()).isEqualTo(400);
       assertThat(r.body()).startsWith("Bad Request: ").contains("%zz");
-      assertThat(raw.closedByServer()).isTrue();
+      assertThat(raw.closedByPeer()).isTrue();
     }
     assertThat(rejected("bad_request")).isEqualTo(2);
   }
@@ -335,14 +336,14 @@ class AdminHttpServerTest {
   void oversizedHeadersAre431AndLongLines414() throws Exception {
     int port = start();
     try (RawHttp raw = new RawHttp(port)) {
-      raw.send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + "h".repeat(20_000) + "\r\n\r\n");
+      raw.write("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + "h".repeat(20_000) + "\r\n\r\n");
       assertThat(raw.read().status()).isEqualTo(431);
-      assertThat(raw.closedByServer()).isTrue();
+      assertThat(raw.closedByPeer()).isTrue();
     }
     try (RawHttp raw = new RawHttp(port)) {
-      raw.send("GET /" + "u".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      raw.write("GET /" + "u".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
       assertThat(raw.read().status()).isEqualTo(414);
-      assertThat(raw.closedByServer()).isTrue();
+      assertThat(raw.closedByPeer()).isTrue();
     }
   }
 
@@ -350,9 +351,9 @@ class AdminHttpServerTest {
   void http10WithoutKeepAliveIsClosedAfterTheResponse() throws Exception {
     int port = start();
     try (RawHttp raw = new RawHttp(port)) {
-      raw.send("GET /hello?name=old HTTP/1.0\r\n\r\n");
+      raw.write("GET /hello?name=old HTTP/1.0\r\n\r\n");
       assertThat(raw.read().body()).isEqualTo("hello old\n");
-      assertThat(raw.closedByServer()).isTrue();
+      assertThat(raw.closedByPeer()).isTrue();
     }
   }
 
@@ -364,7 +365,7 @@ class AdminHttpServerTest {
                 new AdminHttpServerConfig(
                     "127.0.0.1", 0, 1024, Duration.ofMillis(200), Duration.ofSeconds(5))));
     try (RawHttp raw = new RawHttp(port)) {
-      assertThat(raw.closedByServer()).isTrue(); // blocks until the idle close (or 30 s)
+      assertThat(raw.closedByPeer()).isTrue(); // blocks until the idle close (or 30 s)
     }
   }
 
@@ -375,11 +376,11 @@ class AdminHttpServerTest {
     int port = server.start();
     try (RawHttp raw = new RawHttp(port);
         RawHttp idle = new RawHttp(port)) {
-      raw.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+      raw.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
       CompletableFuture<FullHttpResponse> slow = awaitParked();
 
       CompletableFuture<Void> closed = server.closeAsync();
-      assertThat(idle.closedByServer()).as("idle connection closed at once").isTrue();
+      assertThat(idle.closedByPeer()).as("idle connection closed at once").isTrue();
       await().atMost(WAIT).untilAsserted(() -> assertThat(refused(port)).isTrue());
       assertThat(closed).isNotDone();
 
@@ -387,7 +388,7 @@ class AdminHttpServerTest {
       RawHttp.Response r = raw.read();
       assertThat(r.body()).isEqualTo("done\n");
       assertThat(r.header("connection")).isEqualTo("close");
-      assertThat(raw.closedByServer()).isTrue();
+      assertThat(raw.closedByPeer()).isTrue();
       closed.get(30, TimeUnit.SECONDS);
     }
   }
@@ -402,12 +403,12 @@ class AdminHttpServerTest {
     servers.add(server);
     int port = server.start();
     try (RawHttp raw = new RawHttp(port)) {
-      raw.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+      raw.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
       CompletableFuture<FullHttpResponse> stuck = awaitParked();
 
       server.close();
 
-      assertThat(raw.closedByServer()).isTrue();
+      assertThat(raw.closedByPeer()).isTrue();
       // The answer arrives after the connection is gone: released, not leaked.
       stuck.complete(late("late"));
     }
@@ -491,7 +492,7 @@ class AdminHttpServerTest {
               BodyHandlers.ofString());
       CompletableFuture<FullHttpResponse> parkedSlow = awaitParked();
       try (RawHttp other = new RawHttp(port)) {
-        other.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+        other.write("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
         assertThat(other.read().body()).isEqualTo("still here\n");
       }
       parkedSlow.complete(late("ok"));

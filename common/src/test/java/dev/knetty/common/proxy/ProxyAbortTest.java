@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.knetty.common.testing.H2cClient;
+import dev.knetty.common.testing.RawHttp;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -66,7 +68,7 @@ class ProxyAbortTest extends ProxyTestSupport {
     startProxy(policy);
     ProxyH2Test.GroupCloser group =
         closeLater(new ProxyH2Test.GroupCloser(transport.newEventLoopGroup(1, "test-h2")));
-    H2TestClient client = new H2TestClient(group.group(), proxyPort);
+    H2cClient client = new H2cClient(group.group(), proxyPort);
 
     client.send(ProxyH2Test.get("/"));
     ProxyExchange ex = policy.exchanges.poll(30, TimeUnit.SECONDS);
@@ -103,7 +105,7 @@ class ProxyAbortTest extends ProxyTestSupport {
     startProxy(policy);
     ProxyH2Test.GroupCloser group =
         closeLater(new ProxyH2Test.GroupCloser(transport.newEventLoopGroup(1, "test-h2")));
-    H2TestClient client = new H2TestClient(group.group(), proxyPort);
+    H2cClient client = new H2cClient(group.group(), proxyPort);
 
     client.send(ProxyH2Test.get("/"));
     stalling.responded.get(30, TimeUnit.SECONDS);

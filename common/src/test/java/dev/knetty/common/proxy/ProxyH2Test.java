@@ -3,6 +3,7 @@ package dev.knetty.common.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.knetty.common.testing.H2cClient;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -29,15 +30,15 @@ class ProxyH2Test extends ProxyTestSupport {
         origin(TestOrigin.h2c(originGroup, req -> TestOrigin.text("h2 " + req.uri())));
     RecordingPolicy policy = new RecordingPolicy(origin.target());
     startProxy(policy);
-    H2TestClient client = closeLater(new H2TestClient(clientGroup, proxyPort));
+    H2cClient client = closeLater(new H2cClient(clientGroup, proxyPort));
 
-    List<CompletableFuture<H2TestClient.Response>> responses = new ArrayList<>();
+    List<CompletableFuture<H2cClient.Response>> responses = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       responses.add(client.send(get("/" + i)));
     }
 
     for (int i = 0; i < 8; i++) {
-      H2TestClient.Response r = responses.get(i).get(30, TimeUnit.SECONDS);
+      H2cClient.Response r = responses.get(i).get(30, TimeUnit.SECONDS);
       assertThat(r.status()).isEqualTo(200);
       assertThat(r.body()).isEqualTo("h2 /" + i);
     }
@@ -59,9 +60,9 @@ class ProxyH2Test extends ProxyTestSupport {
     // one event loop: they all wait for the same new upstream connection.
     policy.onRequest = ex -> {};
     startProxy(policy, c -> c, 1);
-    H2TestClient a = closeLater(new H2TestClient(clientGroup, proxyPort));
-    H2TestClient b = closeLater(new H2TestClient(clientGroup, proxyPort));
-    List<CompletableFuture<H2TestClient.Response>> responses = new ArrayList<>();
+    H2cClient a = closeLater(new H2cClient(clientGroup, proxyPort));
+    H2cClient b = closeLater(new H2cClient(clientGroup, proxyPort));
+    List<CompletableFuture<H2cClient.Response>> responses = new ArrayList<>();
     for (int i = 0; i < 400; i++) {
       responses.add((i % 2 == 0 ? a : b).send(get("/" + i)));
     }
@@ -73,7 +74,7 @@ class ProxyH2Test extends ProxyTestSupport {
         .syncUninterruptibly();
 
     for (int i = 0; i < 400; i++) {
-      H2TestClient.Response r = responses.get(i).get(60, TimeUnit.SECONDS);
+      H2cClient.Response r = responses.get(i).get(60, TimeUnit.SECONDS);
       assertThat(r.status()).as(r.body()).isEqualTo(200);
       assertThat(r.body()).isEqualTo("h2 /" + i);
     }
@@ -86,7 +87,7 @@ class ProxyH2Test extends ProxyTestSupport {
             TestOrigin.h2c(
                 originGroup, req -> TestOrigin.text("got " + req.content().readableBytes())));
     startProxy(new RecordingPolicy(origin.target()));
-    H2TestClient client = closeLater(new H2TestClient(clientGroup, proxyPort));
+    H2cClient client = closeLater(new H2cClient(clientGroup, proxyPort));
     FullHttpRequest post =
         new DefaultFullHttpRequest(
             HttpVersion.HTTP_1_1,
@@ -95,7 +96,7 @@ class ProxyH2Test extends ProxyTestSupport {
             Unpooled.wrappedBuffer(new byte[3 * 1024 * 1024]));
     post.headers().set("host", "test").setInt("content-length", 3 * 1024 * 1024);
 
-    H2TestClient.Response r = client.send(post).get(30, TimeUnit.SECONDS);
+    H2cClient.Response r = client.send(post).get(30, TimeUnit.SECONDS);
 
     assertThat(r.body()).isEqualTo("got " + 3 * 1024 * 1024);
   }
@@ -113,12 +114,12 @@ class ProxyH2Test extends ProxyTestSupport {
                   return r;
                 }));
     startProxy(new RecordingPolicy(origin.target()));
-    H2TestClient client = closeLater(new H2TestClient(clientGroup, proxyPort));
+    H2cClient client = closeLater(new H2cClient(clientGroup, proxyPort));
     FullHttpRequest post = get("/pkg.Service/Method");
     post.setMethod(HttpMethod.POST);
     post.headers().set("te", "trailers").set("content-type", "application/grpc");
 
-    H2TestClient.Response r = client.send(post).get(30, TimeUnit.SECONDS);
+    H2cClient.Response r = client.send(post).get(30, TimeUnit.SECONDS);
 
     assertThat(r.body()).isEqualTo("payload");
     assertThat(r.trailers().get("grpc-status")).isEqualTo("0");
@@ -152,13 +153,13 @@ class ProxyH2Test extends ProxyTestSupport {
     RecordingPolicy policy = new RecordingPolicy(origin.target());
     policy.onRequest = ex -> {}; // hold it
     startProxy(policy);
-    H2TestClient client = closeLater(new H2TestClient(clientGroup, proxyPort));
+    H2cClient client = closeLater(new H2cClient(clientGroup, proxyPort));
 
-    CompletableFuture<H2TestClient.Response> response = client.send(get("/slow"));
+    CompletableFuture<H2cClient.Response> response = client.send(get("/slow"));
     ProxyExchange ex = policy.exchanges.poll(30, TimeUnit.SECONDS);
     proxy.startDrain();
 
-    await().atMost(WAIT).untilTrue(client.goAwayReceived);
+    await().atMost(WAIT).until(client::goAwayReceived);
     assertThat(proxy.activeExchanges()).isEqualTo(1);
     CompletableFuture<Void> idle = proxy.whenIdle();
     assertThat(idle).isNotDone();
@@ -167,7 +168,7 @@ class ProxyH2Test extends ProxyTestSupport {
     assertThat(response.get(30, TimeUnit.SECONDS).body()).isEqualTo("late");
     idle.get(30, TimeUnit.SECONDS);
     assertThat(proxy.activeExchanges()).isZero();
-    await().atMost(WAIT).until(() -> !client.parent.isActive());
+    await().atMost(WAIT).until(() -> !client.channel().isActive());
   }
 
   @Test
@@ -175,11 +176,11 @@ class ProxyH2Test extends ProxyTestSupport {
     TestOrigin origin = origin(TestOrigin.h2c(originGroup, req -> TestOrigin.text("served")));
     startProxy(new RecordingPolicy(origin.target()));
     proxy.startDrain();
-    H2TestClient client = closeLater(new H2TestClient(clientGroup, proxyPort));
+    H2cClient client = closeLater(new H2cClient(clientGroup, proxyPort));
 
     assertThat(client.send(get("/")).get(30, TimeUnit.SECONDS).body()).isEqualTo("served");
-    await().atMost(WAIT).untilTrue(client.goAwayReceived);
-    await().atMost(WAIT).until(() -> !client.parent.isActive());
+    await().atMost(WAIT).until(client::goAwayReceived);
+    await().atMost(WAIT).until(() -> !client.channel().isActive());
   }
 
   static FullHttpRequest get(String path) {
