@@ -317,8 +317,10 @@ public final class ThroughputScenario implements Scenario {
             + config.concurrency()
             + " streams over "
             + config.h2cConnections()
-            + " connections); HTTP/1.1 keep-alive on both sides of every proxy. Backend: the"
-            + " sample app's / (Hello World!, 12 bytes), the same process for every target.");
+            + " connections); HTTP/1.1 keep-alive on both sides of every proxy, except that the"
+            + " queue-proxy forwards h2c as h2c (4 HTTP/2 endpoints on the h2c path: load"
+            + " generator, queue-proxy server and client, app). Backend: the sample app's /"
+            + " (Hello World!, 12 bytes), the same process for every target.");
     allNotes.add(
         "Every proxy gets "
             + config.threads()
