@@ -75,7 +75,7 @@ class KubernetesEndpointSourceTest {
   }
 
   private static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(30)).ignoreExceptions();
+    return await().atMost(Duration.ofSeconds(60)).ignoreExceptions();
   }
 
   private KubernetesEndpointSource start(String watchNamespace) {
@@ -83,7 +83,7 @@ class KubernetesEndpointSourceTest {
         new KubernetesEndpointSource(
             api.client(),
             new KubernetesSourceConfig(
-                MY_IP, watchNamespace, RevisionDefaults.defaults(), Duration.ofSeconds(30)));
+                MY_IP, watchNamespace, RevisionDefaults.defaults(), Duration.ofSeconds(60)));
     source.start(recorder);
     source.awaitSynced();
     return source;
