@@ -79,6 +79,8 @@ public final class ActivatorCommand implements Callable<Integer> {
           Map.entry("maxConcurrentProbes", "--max-concurrent-probes"),
           Map.entry("connectRetries", "--connect-retries"),
           Map.entry("connectRetryBackoff", "--connect-retry-backoff"),
+          Map.entry("connectTimeout", "--connect-timeout"),
+          Map.entry("maxConnectsPerPod", "--max-connects-per-pod"),
           Map.entry("reportingPeriod", "--reporting-period"),
           Map.entry("drainDelay", "--drain-delay"),
           Map.entry("shutdownTimeout", "--shutdown-timeout"),
@@ -268,7 +270,8 @@ public final class ActivatorCommand implements Callable<Integer> {
       paramLabel = "N",
       defaultValue = "${env:KNETTY_CONNECT_RETRIES:-2}",
       description =
-          "Retries on another pod after a refused or reset connection (env"
+          "Retries after a failed connection, on another pod if one has room, else on the same"
+              + " one (env"
               + " KNETTY_CONNECT_RETRIES; default: ${DEFAULT-VALUE}).")
   String connectRetries;
 
@@ -280,6 +283,24 @@ public final class ActivatorCommand implements Callable<Integer> {
           "Pause before the first such retry, growing linearly (env"
               + " KNETTY_CONNECT_RETRY_BACKOFF; default: ${DEFAULT-VALUE}).")
   String connectRetryBackoff;
+
+  @Option(
+      names = "--connect-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "${env:KNETTY_CONNECT_TIMEOUT:-10s}",
+      description =
+          "TCP connect timeout of one attempt to a pod (env KNETTY_CONNECT_TIMEOUT; default:"
+              + " ${DEFAULT-VALUE}).")
+  String connectTimeout;
+
+  @Option(
+      names = "--max-connects-per-pod",
+      paramLabel = "N",
+      defaultValue = "${env:KNETTY_MAX_CONNECTS_PER_POD:-32}",
+      description =
+          "New connections being opened to one pod at once, per event loop; more requests wait"
+              + " for one (env KNETTY_MAX_CONNECTS_PER_POD; default: ${DEFAULT-VALUE}).")
+  String maxConnectsPerPod;
 
   @Option(
       names = "--reporting-period",
@@ -443,6 +464,8 @@ public final class ActivatorCommand implements Callable<Integer> {
             .maxConcurrentProbes(integer("--max-concurrent-probes", maxConcurrentProbes))
             .connectRetries(integer("--connect-retries", connectRetries))
             .connectRetryBackoff(duration("--connect-retry-backoff", connectRetryBackoff))
+            .connectTimeout(duration("--connect-timeout", connectTimeout))
+            .maxConnectsPerPod(integer("--max-connects-per-pod", maxConnectsPerPod))
             .reportingPeriod(duration("--reporting-period", reportingPeriod))
             .drainDelay(duration("--drain-delay", drainDelay))
             .shutdownTimeout(duration("--shutdown-timeout", shutdownTimeout))

@@ -4,6 +4,7 @@ import dev.knetty.common.RevisionKey;
 import dev.knetty.common.config.GoDuration;
 import dev.knetty.common.proxy.ExchangeTimeouts;
 import dev.knetty.common.proxy.ProxyServerConfig;
+import dev.knetty.common.proxy.UpstreamPoolConfig;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -38,9 +39,15 @@ import java.util.Objects;
  * @param probeInterval how often pods that are not healthy yet are probed (Knative: 200 ms)
  * @param probeTimeout the budget of one probe, connect included (Knative: 300 ms)
  * @param maxConcurrentProbes probes in flight at most, over all revisions (100)
- * @param connectRetries how often a request whose connection to a pod was refused or reset before
- *     anything was sent is retried on another pod (2)
+ * @param connectRetries how often a request whose connection to a pod failed (refused, reset or
+ *     timed out before anything was sent) is retried: on another pod with a free slot, else on the
+ *     same pod (2)
  * @param connectRetryBackoff the pause before the first retry, growing linearly (50 ms)
+ * @param connectTimeout the TCP connect timeout of one attempt to a pod (10 s)
+ * @param maxConnectsPerPod new connections being opened to one pod at once, per event loop (32):
+ *     when a burst is released (a revision with containerConcurrency 0 gets its first pod while
+ *     thousands of requests wait) the rest wait, in order, for a connection another request
+ *     releases or for a connect slot, instead of flooding the pod's listen backlog
  * @param reportingPeriod how often stats go to the autoscaler (Knative: 1 s)
  * @param drainDelay after SIGTERM, how long the activator stays unready but serving before it stops
  *     accepting connections (Knative: 45 s)
@@ -69,6 +76,8 @@ public record ActivatorConfig(
     int maxConcurrentProbes,
     int connectRetries,
     Duration connectRetryBackoff,
+    Duration connectTimeout,
+    int maxConnectsPerPod,
     Duration reportingPeriod,
     Duration drainDelay,
     Duration shutdownTimeout,
@@ -150,6 +159,12 @@ public record ActivatorConfig(
     range("maxConcurrentProbes", maxConcurrentProbes, 1, Integer.MAX_VALUE);
     range("connectRetries", connectRetries, 0, 10);
     nonNegative("connectRetryBackoff", connectRetryBackoff);
+    positive("connectTimeout", connectTimeout);
+    if (connectTimeout.toMillis() < 1 || connectTimeout.toMillis() > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "connectTimeout: " + connectTimeout + " (expected: 1ms to 2147483647ms)");
+    }
+    range("maxConnectsPerPod", maxConnectsPerPod, 1, Integer.MAX_VALUE);
     positive("reportingPeriod", reportingPeriod);
     nonNegative("drainDelay", drainDelay);
     nonNegative("shutdownTimeout", shutdownTimeout);
@@ -178,6 +193,10 @@ public record ActivatorConfig(
         .port(port)
         .preReadLimitBytes(preReadLimitBytes)
         .maxUpstreamAttempts(1 + connectRetries)
+        .pool(
+            UpstreamPoolConfig.DEFAULT
+                .withConnectTimeout(connectTimeout)
+                .withMaxConnectsPerKey(maxConnectsPerPod))
         .defaultTimeouts(FALLBACK_TIMEOUTS)
         .build();
   }
@@ -233,6 +252,8 @@ public record ActivatorConfig(
     private int maxConcurrentProbes = 100;
     private int connectRetries = 2;
     private Duration connectRetryBackoff = Duration.ofMillis(50);
+    private Duration connectTimeout = UpstreamPoolConfig.DEFAULT.connectTimeout();
+    private int maxConnectsPerPod = UpstreamPoolConfig.DEFAULT_MAX_CONNECTS_PER_KEY;
     private Duration reportingPeriod = Duration.ofSeconds(1);
     private Duration drainDelay = Duration.ofSeconds(45);
     private Duration shutdownTimeout = Duration.ofMinutes(5);
@@ -261,6 +282,8 @@ public record ActivatorConfig(
       maxConcurrentProbes = c.maxConcurrentProbes;
       connectRetries = c.connectRetries;
       connectRetryBackoff = c.connectRetryBackoff;
+      connectTimeout = c.connectTimeout;
+      maxConnectsPerPod = c.maxConnectsPerPod;
       reportingPeriod = c.reportingPeriod;
       drainDelay = c.drainDelay;
       shutdownTimeout = c.shutdownTimeout;
@@ -364,6 +387,16 @@ public record ActivatorConfig(
       return this;
     }
 
+    public Builder connectTimeout(Duration value) {
+      connectTimeout = value;
+      return this;
+    }
+
+    public Builder maxConnectsPerPod(int value) {
+      maxConnectsPerPod = value;
+      return this;
+    }
+
     public Builder reportingPeriod(Duration value) {
       reportingPeriod = value;
       return this;
@@ -407,6 +440,8 @@ public record ActivatorConfig(
           maxConcurrentProbes,
           connectRetries,
           connectRetryBackoff,
+          connectTimeout,
+          maxConnectsPerPod,
           reportingPeriod,
           drainDelay,
           shutdownTimeout,

@@ -204,9 +204,8 @@ final class ActivatorPolicy implements ProxyPolicy {
       call.failed = new ArrayList<>(2);
     }
     call.failed.add(failed);
-    if (!call.rev.throttler.reassign(call.lease, call.failed)) {
-      return Retry.giveUp();
-    }
+    // Another pod if one has a free slot, else the same one again (the engine bounds attempts).
+    call.rev.throttler.reassign(call.lease, call.failed);
     metrics.retries.increment();
     return Retry.to(call.lease.target(), Duration.ofNanos(retryBackoffNanos * attempt));
   }

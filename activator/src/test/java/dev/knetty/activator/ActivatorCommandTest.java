@@ -52,6 +52,10 @@ class ActivatorCommandTest {
     assertThat(fails(file, "--max-waiting=0"))
         .isEqualTo("--max-waiting: 0 (expected: 1-2147483647)");
     assertThat(fails(file, "--port=http")).isEqualTo("--port: http (expected: an integer)");
+    assertThat(fails(file, "--max-connects-per-pod=0"))
+        .isEqualTo("--max-connects-per-pod: 0 (expected: 1-2147483647)");
+    assertThat(fails(file, "--connect-timeout=0s"))
+        .isEqualTo("--connect-timeout: PT0S (expected: > 0)");
     assertThat(fails(file, "--probe-interval=soon"))
         .isEqualTo("--probe-interval: soon (expected: a duration such as 300ms, 45s or 5m)");
     assertThat(fails(file, "--autoscaler=autoscaler"))

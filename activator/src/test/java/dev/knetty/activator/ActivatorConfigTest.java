@@ -26,6 +26,12 @@ class ActivatorConfigTest {
         .isEqualTo(ExchangeTimeouts.ofSeconds(300, 300, 0, "activator request timeout"));
     assertThat(c.proxyConfig().maxUpstreamAttempts()).isEqualTo(3);
     assertThat(c.proxyConfig().preReadLimitBytes()).isEqualTo(4096);
+    assertThat(c.proxyConfig().pool().connectTimeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.proxyConfig().pool().maxConnectsPerKey()).isEqualTo(32);
+    ActivatorConfig tuned =
+        c.toBuilder().connectTimeout(Duration.ofSeconds(2)).maxConnectsPerPod(4).build();
+    assertThat(tuned.proxyConfig().pool().connectTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(tuned.proxyConfig().pool().maxConnectsPerKey()).isEqualTo(4);
   }
 
   @Test
@@ -34,6 +40,10 @@ class ActivatorConfigTest {
         .hasMessage("maxWaiting: 0 (expected: 1-2147483647)");
     assertThatThrownBy(() -> ActivatorConfig.builder().port(70000).build())
         .hasMessage("port: 70000 (expected: 0-65535)");
+    assertThatThrownBy(() -> ActivatorConfig.builder().maxConnectsPerPod(0).build())
+        .hasMessage("maxConnectsPerPod: 0 (expected: 1-2147483647)");
+    assertThatThrownBy(() -> ActivatorConfig.builder().connectTimeout(Duration.ZERO).build())
+        .hasMessage("connectTimeout: PT0S (expected: > 0)");
     assertThatThrownBy(() -> ActivatorConfig.builder().probeInterval(Duration.ZERO).build())
         .hasMessage("probeInterval: PT0S (expected: > 0)");
     assertThatThrownBy(() -> ActivatorConfig.builder().retryAfter(Duration.ofMillis(1500)).build())

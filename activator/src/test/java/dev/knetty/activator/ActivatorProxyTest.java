@@ -125,7 +125,7 @@ class ActivatorProxyTest extends ActivatorTestSupport {
   }
 
   @Test
-  void aLonePodThatRefusesConnectionsGives502AndLeavesTheRotation() {
+  void aLonePodThatRefusesConnectionsIsRetriedThenGives502AndLeavesTheRotation() {
     start(config());
     revision(HELLO, 1);
     FakePod pod = pod();
@@ -144,7 +144,10 @@ class ActivatorProxyTest extends ActivatorTestSupport {
                 .tag("kind", "connect")
                 .counter()
                 .count())
-        .isBetween(1.0, 3.0);
+        .isEqualTo(3.0);
+    // With no other pod the same one is tried again, --connect-retries (2) times.
+    assertThat(activator.meterRegistry().get("knetty.activator.upstream.retries").counter().count())
+        .isEqualTo(2);
     await().atMost(WAIT).until(() -> activator.revision(HELLO).throttler.pods() == 0);
   }
 

@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
@@ -34,6 +35,7 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -69,11 +71,17 @@ final class FakePod implements AutoCloseable {
   private final Channel server;
 
   FakePod(EventLoopGroup group) {
+    this(group, group, NetUtil.SOMAXCONN);
+  }
+
+  /** A pod accepting on {@code acceptor} with a listen backlog of {@code backlog}. */
+  FakePod(EventLoopGroup acceptor, EventLoopGroup group, int backlog) {
     ChannelHandler app = new App();
     server =
         new ServerBootstrap()
-            .group(group)
+            .group(acceptor, group)
             .channel(Transport.fromEnvironment().serverChannelClass())
+            .option(ChannelOption.SO_BACKLOG, backlog)
             .childHandler(
                 new ChannelInitializer<Channel>() {
                   @Override

@@ -280,6 +280,7 @@ public final class QueueProxy implements AutoCloseable {
         .pool(
             UpstreamPoolConfig.DEFAULT
                 .withConnectTimeout(DIAL_TIMEOUT)
+                .withMaxConnectsPerKey(config.maxAppConnects())
                 .withMaxIdlePerKey(
                     config.hasBreaker()
                         ? config.containerConcurrency()

@@ -3,6 +3,7 @@ package dev.knetty.queueproxy;
 import dev.knetty.common.RevisionKey;
 import dev.knetty.common.breaker.BreakerConfig;
 import dev.knetty.common.config.ConfigException;
+import dev.knetty.common.proxy.UpstreamPoolConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,9 @@ import java.util.Objects;
  *     to finish before they are cut
  * @param accessLog whether to write a JSON access log line per request
  * @param ioThreads event loops (they also run the admin ports, probes and the KMP client)
+ * @param maxAppConnects new connections being opened to the app at once, per event loop (32); more
+ *     requests wait for a connection another request releases or for a connect slot, so a burst
+ *     (containerConcurrency 0) never floods the app's listen backlog, which is often small
  */
 public record QueueProxyConfig(
     int containerConcurrency,
@@ -61,7 +65,8 @@ public record QueueProxyConfig(
     Duration drainQuietPeriod,
     Duration drainTimeout,
     boolean accessLog,
-    int ioThreads) {
+    int ioThreads,
+    int maxAppConnects) {
 
   /** The largest container concurrency: the breaker holds {@code 11 x} as many requests. */
   public static final int MAX_CONTAINER_CONCURRENCY =
@@ -123,6 +128,9 @@ public record QueueProxyConfig(
     }
     if (ioThreads < 1) {
       throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: >= 1)");
+    }
+    if (maxAppConnects < 1) {
+      throw new IllegalArgumentException("maxAppConnects: " + maxAppConnects + " (expected: >= 1)");
     }
   }
 
@@ -239,6 +247,7 @@ public record QueueProxyConfig(
     private Duration drainTimeout;
     private boolean accessLog;
     private int ioThreads = Math.min(2, Runtime.getRuntime().availableProcessors());
+    private int maxAppConnects = UpstreamPoolConfig.DEFAULT_MAX_CONNECTS_PER_KEY;
 
     private Builder() {}
 
@@ -265,6 +274,7 @@ public record QueueProxyConfig(
       drainTimeout = c.drainTimeout;
       accessLog = c.accessLog;
       ioThreads = c.ioThreads;
+      maxAppConnects = c.maxAppConnects;
     }
 
     public Builder containerConcurrency(int value) {
@@ -387,6 +397,11 @@ public record QueueProxyConfig(
       return this;
     }
 
+    public Builder maxAppConnects(int value) {
+      maxAppConnects = value;
+      return this;
+    }
+
     /**
      * The configuration; an unset drain timeout becomes {@link #defaultDrainTimeout(Duration)}.
      *
@@ -416,7 +431,8 @@ public record QueueProxyConfig(
           drainQuietPeriod,
           drainTimeout != null ? drainTimeout : defaultDrainTimeout(revisionTimeout),
           accessLog,
-          ioThreads);
+          ioThreads,
+          maxAppConnects);
     }
   }
 }

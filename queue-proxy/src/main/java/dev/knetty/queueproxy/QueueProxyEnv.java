@@ -43,6 +43,7 @@ final class QueueProxyEnv {
   static final String KNETTY_ACCESS_LOG = "KNETTY_ACCESS_LOG";
   static final String KNETTY_IO_THREADS = "KNETTY_IO_THREADS";
   static final String KNETTY_BIND_HOST = "KNETTY_BIND_HOST";
+  static final String KNETTY_MAX_APP_CONNECTS = "KNETTY_MAX_APP_CONNECTS";
   static final String HOSTNAME = "HOSTNAME";
 
   private static final int MAX_SHOWN_VALUE = 200;
@@ -115,6 +116,10 @@ final class QueueProxyEnv {
     b.accessLog(accessLog());
     if (isSet(KNETTY_IO_THREADS)) {
       b.ioThreads((int) integer(KNETTY_IO_THREADS, 1, MAX_IO_THREADS, "1 to " + MAX_IO_THREADS));
+    }
+    if (isSet(KNETTY_MAX_APP_CONNECTS)) {
+      b.maxAppConnects(
+          (int) integer(KNETTY_MAX_APP_CONNECTS, 1, Integer.MAX_VALUE, "a positive integer"));
     }
     if (isSet(KNETTY_BIND_HOST)) {
       String host = get(KNETTY_BIND_HOST, "").trim();

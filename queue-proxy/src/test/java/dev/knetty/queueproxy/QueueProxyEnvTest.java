@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.knetty.common.config.ConfigException;
+import dev.knetty.common.proxy.UpstreamPoolConfig;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -125,6 +126,7 @@ class QueueProxyEnvTest {
     env.put("KNETTY_ACCESS_LOG", "json");
     env.put("KNETTY_IO_THREADS", "3");
     env.put("KNETTY_BIND_HOST", "127.0.0.1");
+    env.put("KNETTY_MAX_APP_CONNECTS", "8");
 
     QueueProxyConfig c = QueueProxyConfig.fromEnvironment(env);
 
@@ -133,6 +135,11 @@ class QueueProxyEnvTest {
     assertThat(c.accessLog()).isTrue();
     assertThat(c.ioThreads()).isEqualTo(3);
     assertThat(c.bindHost()).isEqualTo("127.0.0.1");
+    assertThat(c.maxAppConnects()).isEqualTo(8);
+    assertThat(QueueProxy.proxyConfig(c).pool().maxConnectsPerKey()).isEqualTo(8);
+    assertThat(QueueProxy.proxyConfig(QueueProxyConfig.fromEnvironment(webhookEnv())).pool())
+        .extracting(UpstreamPoolConfig::maxConnectsPerKey)
+        .isEqualTo(32);
   }
 
   @ParameterizedTest(name = "{0}={1}")
@@ -159,6 +166,7 @@ class QueueProxyEnvTest {
         "KNETTY_DRAIN_TIMEOUT|0s|a Go duration > 0, e.g. 30s or 1m30s",
         "KNETTY_ACCESS_LOG|text|json, or off (the default)",
         "KNETTY_IO_THREADS|0|1 to 256",
+        "KNETTY_MAX_APP_CONNECTS|0|a positive integer",
         "KNETTY_BIND_HOST|' '|an address to bind, e.g. 0.0.0.0",
       })
   void eachBadValueIsNamedWithItsValueAndWhatWasExpected(

@@ -55,6 +55,13 @@ public final class Lease {
     revisionPermit = permit;
   }
 
+  /** Takes the pod slot out of this lease without releasing it (a retry may keep it). */
+  Permit takePodPermit() {
+    Permit p = podPermit;
+    podPermit = null;
+    return p;
+  }
+
   /** Frees the pod slot only (a retry moves the request to another pod). */
   void releasePod() {
     Permit p = podPermit;

@@ -125,15 +125,16 @@ public final class RevisionThrottler {
 
   /**
    * Moves {@code lease} to another assigned pod with a free slot, none of {@code exclude}, after a
-   * connection to its pod failed; with no such pod, back to its own pod if that is still assigned
-   * and has a slot (a refused h2 stream says nothing about the pod, and the caller bounds the
-   * attempts). The old pod slot is released first.
+   * connection to its pod failed (its old pod slot is released then). With no such pod it keeps its
+   * own pod and slot, even if that pod just left rotation (a failed connection takes it out until a
+   * probe passes): the caller retries it after a backoff and bounds the attempts, as Knative's
+   * dialer retries the same address.
    *
-   * @return whether the lease has a pod (a new one, or its own again)
+   * @return whether the lease moved to another pod
    */
   public boolean reassign(Lease lease, Collection<UpstreamTarget> exclude) {
     PodTracker old = lease.pod();
-    lease.releasePod();
+    Permit kept = lease.takePodPermit();
     State s = state;
     List<PodTracker> candidates = new ArrayList<>(s.assigned.size());
     for (PodTracker t : s.assigned) {
@@ -142,11 +143,13 @@ public final class RevisionThrottler {
       }
     }
     if (s.policy.pick(candidates, roundRobin, lease)) {
+      if (kept != null && kept.release()) {
+        podReleased();
+      }
       return true;
     }
-    Permit again = s.assigned.contains(old) ? old.tryReserve() : null;
-    lease.pod(old, again);
-    return again != null;
+    lease.pod(old, kept);
+    return false;
   }
 
   /** Called by a lease that released a pod slot: wake one parked request. */

@@ -257,17 +257,18 @@ class RevisionThrottlerTest {
     Lease a = lease(t.acquire(loop));
     assertThat(a.target()).isEqualTo(P1);
 
-    assertThat(t.reassign(a, Set.of(P1))).isTrue();
+    assertThat(t.reassign(a, Set.of(P1))).as("moved").isTrue();
     assertThat(a.target()).isEqualTo(P2);
 
     Lease b = lease(t.acquire(loop));
     assertThat(b.target()).as("P1's slot was released").isEqualTo(P1);
     Set<UpstreamTarget> tried = new HashSet<>(Set.of(P2));
-    assertThat(t.reassign(a, tried)).as("P1 is full: back to P2").isTrue();
+    assertThat(t.reassign(a, tried)).as("P1 is full: P2 is kept").isFalse();
     assertThat(a.target()).isEqualTo(P2);
 
-    t.updatePods(List.of(P1)); // P2 is gone
-    assertThat(t.reassign(a, tried)).as("P1 is full, P2 no longer assigned").isFalse();
+    t.updatePods(List.of(P1)); // P2 left rotation (its connection failed)
+    assertThat(t.reassign(a, tried)).as("P1 is full: P2 is kept for a retry").isFalse();
+    assertThat(a.target()).isEqualTo(P2);
     a.release();
     b.release();
     assertThat(t.executing()).isZero();

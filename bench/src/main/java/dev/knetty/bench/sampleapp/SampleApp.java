@@ -8,6 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
@@ -99,7 +100,9 @@ public final class SampleApp implements AutoCloseable {
           new ServerBootstrap()
               .group(group)
               .channel(transport.serverChannelClass())
-              .option(ChannelOption.SO_BACKLOG, 1024)
+              // As large as the OS allows, as Go's servers do: a burst of new connections must not
+              // find the accept queue full.
+              .option(ChannelOption.SO_BACKLOG, NetUtil.SOMAXCONN)
               .childHandler(new SampleAppInitializer(this))
               .bind(new InetSocketAddress(config.host(), config.port()))
               .sync()

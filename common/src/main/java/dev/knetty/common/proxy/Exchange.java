@@ -118,6 +118,8 @@ final class Exchange implements ProxyExchange {
   private ScheduledFuture<?> responseStartTimer;
   private ScheduledFuture<?> idleTimer;
   private ScheduledFuture<?> backoffTimer;
+  // The pool acquisition in progress (possibly queued behind a burst), cancelled if we end first.
+  private Future<UpstreamLease> acquiring;
   // Knative's idle clock: the last write to the client, arrival before the first.
   private long lastWriteNanos;
 
@@ -530,12 +532,19 @@ final class Exchange implements ProxyExchange {
       return;
     }
     attempts++;
-    px.pool(loop)
-        .acquire(target, protocol == Protocol.H2C, upgradeType != null)
-        .addListener(acquireListener);
+    Future<UpstreamLease> f =
+        px.pool(loop).acquire(target, protocol == Protocol.H2C, upgradeType != null);
+    acquiring = f.isDone() ? null : f;
+    f.addListener(acquireListener);
   }
 
   private void onAcquired(Future<UpstreamLease> f) {
+    if (acquiring == f) {
+      acquiring = null;
+    }
+    if (f.isCancelled()) {
+      return; // by cancelUpstream: this exchange is over
+    }
     if (!f.isSuccess()) {
       if (state == State.CONNECTING && lease == null && backoffTimer == null) {
         connectFailed(f.cause());
@@ -786,6 +795,12 @@ final class Exchange implements ProxyExchange {
     if (backoffTimer != null) {
       backoffTimer.cancel(false);
       backoffTimer = null;
+    }
+    Future<UpstreamLease> pending = acquiring;
+    if (pending != null) {
+      // Leaves the pool's queue (or lets the pool hand the new connection to someone else).
+      acquiring = null;
+      pending.cancel(false);
     }
     UpstreamLease l = lease;
     lease = null;

@@ -94,7 +94,7 @@ public final class ProxyServer implements AutoCloseable {
           new ServerBootstrap()
               .group(boss, workers)
               .channel(px.transport.serverChannelClass())
-              .option(ChannelOption.SO_BACKLOG, 1024)
+              .option(ChannelOption.SO_BACKLOG, px.config.listenBacklog())
               .childOption(ChannelOption.AUTO_READ, false)
               .childOption(ChannelOption.TCP_NODELAY, true)
               .childOption(ChannelOption.SO_KEEPALIVE, true)
@@ -215,6 +215,19 @@ public final class ProxyServer implements AutoCloseable {
     int n = 0;
     for (UpstreamPool pool : px.pools()) {
       n += pool.idleConnections();
+    }
+    return n;
+  }
+
+  /**
+   * HTTP/1.1 exchanges waiting for an upstream connection because {@link
+   * UpstreamPoolConfig#maxConnectsPerKey()} connects to their target are in flight, over all event
+   * loops.
+   */
+  public int waitingUpstreamAcquisitions() {
+    int n = 0;
+    for (UpstreamPool pool : px.pools()) {
+      n += pool.waitingAcquisitions();
     }
     return n;
   }

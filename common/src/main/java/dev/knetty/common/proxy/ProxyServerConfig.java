@@ -1,5 +1,6 @@
 package dev.knetty.common.proxy;
 
+import io.netty.util.NetUtil;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -8,6 +9,9 @@ import java.util.Objects;
  *
  * @param host the address to bind ({@code 0.0.0.0} for all)
  * @param port the port to bind; 0 picks a free one ({@link ProxyServer#start()} returns it)
+ * @param listenBacklog the listen backlog (the kernel caps it at {@code net.core.somaxconn});
+ *     default {@link NetUtil#SOMAXCONN}, the largest the OS allows, as Go's servers use: a burst of
+ *     new connections beyond it has its SYNs dropped and its connects time out
  * @param maxInitialLineLength the longest HTTP/1.1 request line; longer ones get 431
  * @param maxHeaderSize the largest HTTP/1.1 request header block; larger ones get 431
  * @param headerReadTimeout how long a request head may take to arrive (Go's {@code
@@ -35,6 +39,7 @@ import java.util.Objects;
 public record ProxyServerConfig(
     String host,
     int port,
+    int listenBacklog,
     int maxInitialLineLength,
     int maxHeaderSize,
     Duration headerReadTimeout,
@@ -58,6 +63,7 @@ public record ProxyServerConfig(
     if (port < 0 || port > 65_535) {
       throw new IllegalArgumentException("port: " + port + " (expected: 0-65535)");
     }
+    atLeast("listenBacklog", listenBacklog, 1);
     atLeast("maxInitialLineLength", maxInitialLineLength, 256);
     atLeast("maxHeaderSize", maxHeaderSize, 1024);
     positive("headerReadTimeout", headerReadTimeout);
@@ -114,6 +120,7 @@ public record ProxyServerConfig(
   public static final class Builder {
     private String host = "0.0.0.0";
     private int port;
+    private int listenBacklog = NetUtil.SOMAXCONN;
     private int maxInitialLineLength = 64 * 1024;
     // Go's DefaultMaxHeaderBytes (Knative's servers do not change it).
     private int maxHeaderSize = 1 << 20;
@@ -137,6 +144,7 @@ public record ProxyServerConfig(
     private Builder(ProxyServerConfig c) {
       host = c.host;
       port = c.port;
+      listenBacklog = c.listenBacklog;
       maxInitialLineLength = c.maxInitialLineLength;
       maxHeaderSize = c.maxHeaderSize;
       headerReadTimeout = c.headerReadTimeout;
@@ -163,6 +171,12 @@ public record ProxyServerConfig(
     /** Sets {@link ProxyServerConfig#port()}. */
     public Builder port(int value) {
       port = value;
+      return this;
+    }
+
+    /** Sets {@link ProxyServerConfig#listenBacklog()}. */
+    public Builder listenBacklog(int value) {
+      listenBacklog = value;
       return this;
     }
 
@@ -256,6 +270,7 @@ public record ProxyServerConfig(
       return new ProxyServerConfig(
           host,
           port,
+          listenBacklog,
           maxInitialLineLength,
           maxHeaderSize,
           headerReadTimeout,

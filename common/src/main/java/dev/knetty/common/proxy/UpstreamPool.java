@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
@@ -26,11 +27,13 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.ConnectException;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,9 +62,11 @@ final class UpstreamPool {
   private final ChannelHandler h2StreamInit;
   private final ScheduledFuture<?> sweeper;
   private int idle;
-  // Mirrors of live.size() and idle for readers on other threads (stats only).
+  private int waiting;
+  // Mirrors of live.size(), idle and waiting for readers on other threads (stats only).
   private volatile int liveCount;
   private volatile int idleCount;
+  private volatile int waitingCount;
   private boolean closed;
 
   UpstreamPool(ProxyContext px, EventLoop loop) {
@@ -109,6 +114,13 @@ final class UpstreamPool {
   }
 
   /**
+   * HTTP/1.1 acquisitions waiting for a connection ({@link UpstreamPoolConfig#maxConnectsPerKey}).
+   */
+  int waitingAcquisitions() {
+    return waitingCount;
+  }
+
+  /**
    * A channel to send one request on.
    *
    * @param h2 an h2c stream instead of an HTTP/1.1 connection
@@ -130,6 +142,7 @@ final class UpstreamPool {
         continue;
       }
       kp.retired = true;
+      failWaiters(kp, new ConnectException("upstream " + target + " removed"));
       H1Connection c;
       while ((c = kp.idle.pollLast()) != null) {
         unpark(c);
@@ -151,6 +164,9 @@ final class UpstreamPool {
     }
     closed = true;
     sweeper.cancel(false);
+    for (KeyPool kp : new ArrayList<>(keys.values())) {
+      failWaiters(kp, new IllegalStateException("upstream pool closed"));
+    }
     for (Channel ch : new ArrayList<>(live)) {
       ch.close();
     }
@@ -171,8 +187,28 @@ final class UpstreamPool {
         c.channel.close();
       }
     }
-    H1Connection c = new H1Connection(kp, !fresh);
     Promise<UpstreamLease> promise = loop.newPromise();
+    if (kp.connects < cfg.maxConnectsPerKey()) {
+      connectH1(kp, fresh, promise);
+    } else {
+      // A burst: wait for a connection another exchange releases, or for a connect slot.
+      Waiter w = new Waiter(promise, fresh);
+      kp.waiters.addLast(w);
+      waitingCount = ++waiting;
+      promise.addListener(
+          f -> {
+            // Cancelled by an exchange that ended while waiting: it leaves the queue.
+            if (f.isCancelled() && kp.waiters.remove(w)) {
+              waitingCount = --waiting;
+            }
+          });
+    }
+    return promise;
+  }
+
+  private void connectH1(KeyPool kp, boolean fresh, Promise<UpstreamLease> promise) {
+    H1Connection c = new H1Connection(kp, !fresh);
+    kp.connects++;
     ChannelFuture cf =
         bootstrap
             .clone()
@@ -199,20 +235,84 @@ final class UpstreamPool {
     c.channel.closeFuture().addListener(f -> h1Closed(c));
     cf.addListener(
         f -> {
+          kp.connects--;
           if (f.isSuccess()) {
             if (!promise.trySuccess(c)) {
-              c.channel.close();
+              // Its exchange went away meanwhile: the next waiter (or the pool) takes it.
+              c.release(true);
             }
           } else {
             promise.tryFailure(f.cause());
+            if (!(f.cause() instanceof ConnectTimeoutException)) {
+              // Refused or unreachable: the waiters queued for the same address fail with it (as
+              // the riders of a shared h2c connect do). A timeout may only mean a full backlog,
+              // so after one each waiter still gets its own attempt.
+              failWaiters(kp, f.cause());
+            }
           }
+          connectWaiters(kp);
         });
-    return promise;
+  }
+
+  /** Starts connects for waiting acquisitions while connect slots are free. */
+  private void connectWaiters(KeyPool kp) {
+    Waiter w;
+    while (kp.connects < cfg.maxConnectsPerKey() && (w = pollWaiter(kp, false)) != null) {
+      connectH1(kp, w.fresh, w.promise);
+    }
+  }
+
+  /**
+   * The oldest waiting acquisition whose exchange is still there, or null.
+   *
+   * @param pooledOnly skip (and keep) waiters that need a fresh connection
+   */
+  private Waiter pollWaiter(KeyPool kp, boolean pooledOnly) {
+    for (Iterator<Waiter> it = kp.waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      if (w.promise.isDone()) {
+        it.remove();
+        waitingCount = --waiting;
+      } else if (!pooledOnly || !w.fresh) {
+        it.remove();
+        waitingCount = --waiting;
+        return w;
+      }
+    }
+    return null;
+  }
+
+  private void failWaiters(KeyPool kp, Throwable cause) {
+    if (kp.waiters.isEmpty()) {
+      return;
+    }
+    // A snapshot: a failed exchange may retry at once and queue again.
+    List<Waiter> failed = new ArrayList<>(kp.waiters);
+    kp.waiters.clear();
+    waiting -= failed.size();
+    waitingCount = waiting;
+    for (Waiter w : failed) {
+      w.promise.tryFailure(cause);
+    }
   }
 
   private void park(H1Connection c) {
     KeyPool kp = c.kp;
     long now = System.nanoTime();
+    if (!kp.waiters.isEmpty()
+        && !closed
+        && !kp.retired
+        && c.channel.isActive()
+        && !expired(c.createdNanos, now)) {
+      // A burst is waiting for connections to this address: hand this one on directly.
+      Waiter w;
+      while ((w = pollWaiter(kp, true)) != null) {
+        c.reused = true;
+        if (w.promise.trySuccess(c)) {
+          return;
+        }
+      }
+    }
     if (closed
         || kp.retired
         || !c.channel.isActive()
@@ -404,7 +504,7 @@ final class UpstreamPool {
   private void closedChannel(KeyPool kp, Channel ch) {
     live.remove(ch);
     liveCount = live.size();
-    if (--kp.live == 0 && kp.connecting == null) {
+    if (--kp.live == 0 && kp.connecting == null && kp.waiters.isEmpty()) {
       keys.remove(kp.key, kp);
     }
   }
@@ -440,8 +540,12 @@ final class UpstreamPool {
   private static final class KeyPool {
     final UpstreamKey key;
     final ArrayDeque<H1Connection> idle = new ArrayDeque<>();
+    // HTTP/1.1 acquisitions beyond maxConnectsPerKey, oldest first.
+    final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     final List<H2Connection> h2 = new ArrayList<>(1);
     Promise<H2Connection> connecting;
+    // HTTP/1.1 connects in flight.
+    int connects;
     int live;
     boolean retired;
 
@@ -449,6 +553,9 @@ final class UpstreamPool {
       this.key = key;
     }
   }
+
+  /** An HTTP/1.1 acquisition waiting for a connection. */
+  private record Waiter(Promise<UpstreamLease> promise, boolean fresh) {}
 
   /** An HTTP/1.1 connection: its own lease, since it serves one exchange at a time. */
   private final class H1Connection extends UpstreamLease {

@@ -14,6 +14,10 @@ import java.util.Objects;
  * @param h2MaxStreamsPerConnection our own cap of concurrent streams on one h2c connection (the
  *     peer's {@code SETTINGS_MAX_CONCURRENT_STREAMS} always applies too)
  * @param maxResponseHeaderSize the largest upstream response head we accept, in bytes
+ * @param maxConnectsPerKey new HTTP/1.1 connections being opened at once to one (host, port) from
+ *     one event loop; further acquisitions wait, in order, for a connection released by another
+ *     exchange or for a connect slot, so a burst (thousands of requests released to a pod at once)
+ *     never floods the pod's listen backlog. Waiting counts against the exchange's timeouts.
  */
 public record UpstreamPoolConfig(
     Duration connectTimeout,
@@ -21,12 +25,25 @@ public record UpstreamPoolConfig(
     Duration idleTimeout,
     Duration maxLifetime,
     int h2MaxStreamsPerConnection,
-    int maxResponseHeaderSize) {
+    int maxResponseHeaderSize,
+    int maxConnectsPerKey) {
 
-  /** 10 s connect, 100 idle per key, 90 s idle, unlimited lifetime, 1000 streams, 1 MiB heads. */
+  /** The default of {@link #maxConnectsPerKey()}. */
+  public static final int DEFAULT_MAX_CONNECTS_PER_KEY = 32;
+
+  /**
+   * 10 s connect, 100 idle per key, 90 s idle, unlimited lifetime, 1000 streams, 1 MiB heads, 32
+   * connects in flight per key and event loop.
+   */
   public static final UpstreamPoolConfig DEFAULT =
       new UpstreamPoolConfig(
-          Duration.ofSeconds(10), 100, Duration.ofSeconds(90), Duration.ZERO, 1000, 1 << 20);
+          Duration.ofSeconds(10),
+          100,
+          Duration.ofSeconds(90),
+          Duration.ZERO,
+          1000,
+          1 << 20,
+          DEFAULT_MAX_CONNECTS_PER_KEY);
 
   public UpstreamPoolConfig {
     Objects.requireNonNull(connectTimeout, "connectTimeout");
@@ -56,6 +73,10 @@ public record UpstreamPoolConfig(
       throw new IllegalArgumentException(
           "maxResponseHeaderSize: " + maxResponseHeaderSize + " (expected: >= 1024)");
     }
+    if (maxConnectsPerKey < 1) {
+      throw new IllegalArgumentException(
+          "maxConnectsPerKey: " + maxConnectsPerKey + " (expected: > 0)");
+    }
   }
 
   /** A copy with another {@link #connectTimeout()}. */
@@ -66,7 +87,8 @@ public record UpstreamPoolConfig(
         idleTimeout,
         maxLifetime,
         h2MaxStreamsPerConnection,
-        maxResponseHeaderSize);
+        maxResponseHeaderSize,
+        maxConnectsPerKey);
   }
 
   /** A copy with another {@link #maxIdlePerKey()}. */
@@ -77,7 +99,8 @@ public record UpstreamPoolConfig(
         idleTimeout,
         maxLifetime,
         h2MaxStreamsPerConnection,
-        maxResponseHeaderSize);
+        maxResponseHeaderSize,
+        maxConnectsPerKey);
   }
 
   /** A copy with another {@link #idleTimeout()}. */
@@ -88,7 +111,8 @@ public record UpstreamPoolConfig(
         value,
         maxLifetime,
         h2MaxStreamsPerConnection,
-        maxResponseHeaderSize);
+        maxResponseHeaderSize,
+        maxConnectsPerKey);
   }
 
   /** A copy with another {@link #maxLifetime()}. */
@@ -99,12 +123,31 @@ public record UpstreamPoolConfig(
         idleTimeout,
         value,
         h2MaxStreamsPerConnection,
-        maxResponseHeaderSize);
+        maxResponseHeaderSize,
+        maxConnectsPerKey);
   }
 
   /** A copy with another {@link #h2MaxStreamsPerConnection()}. */
   public UpstreamPoolConfig withH2MaxStreamsPerConnection(int value) {
     return new UpstreamPoolConfig(
-        connectTimeout, maxIdlePerKey, idleTimeout, maxLifetime, value, maxResponseHeaderSize);
+        connectTimeout,
+        maxIdlePerKey,
+        idleTimeout,
+        maxLifetime,
+        value,
+        maxResponseHeaderSize,
+        maxConnectsPerKey);
+  }
+
+  /** A copy with another {@link #maxConnectsPerKey()}. */
+  public UpstreamPoolConfig withMaxConnectsPerKey(int value) {
+    return new UpstreamPoolConfig(
+        connectTimeout,
+        maxIdlePerKey,
+        idleTimeout,
+        maxLifetime,
+        h2MaxStreamsPerConnection,
+        maxResponseHeaderSize,
+        value);
   }
 }

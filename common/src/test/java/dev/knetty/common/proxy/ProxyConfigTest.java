@@ -3,6 +3,7 @@ package dev.knetty.common.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.util.NetUtil;
 import java.net.ConnectException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,9 @@ class ProxyConfigTest {
     assertThat(c.defaultTimeouts()).isEqualTo(ExchangeTimeouts.DEFAULT);
     assertThat(c.defaultTimeouts().total()).isEqualTo(Duration.ofSeconds(300));
     assertThat(c.pool().idleTimeout()).isEqualTo(Duration.ofSeconds(90));
+    // As large a listen backlog as the OS allows (Go's servers use somaxconn too).
+    assertThat(c.listenBacklog()).isEqualTo(NetUtil.SOMAXCONN);
+    assertThat(c.pool().maxConnectsPerKey()).isEqualTo(32);
     assertThat(c.toBuilder().build()).isEqualTo(c);
   }
 
@@ -34,6 +38,10 @@ class ProxyConfigTest {
         .hasMessage("writeBufferHighWaterMark: 5 (expected: >= writeBufferLowWaterMark 10)");
     assertThatThrownBy(() -> ProxyServerConfig.builder().headerReadTimeout(Duration.ZERO).build())
         .hasMessage("headerReadTimeout: PT0S (expected: > 0)");
+    assertThatThrownBy(() -> ProxyServerConfig.builder().listenBacklog(0).build())
+        .hasMessage("listenBacklog: 0 (expected: >= 1)");
+    assertThatThrownBy(() -> UpstreamPoolConfig.DEFAULT.withMaxConnectsPerKey(0))
+        .hasMessage("maxConnectsPerKey: 0 (expected: > 0)");
     assertThatThrownBy(() -> UpstreamPoolConfig.DEFAULT.withMaxIdlePerKey(-1))
         .hasMessage("maxIdlePerKey: -1 (expected: >= 0)");
     assertThatThrownBy(
