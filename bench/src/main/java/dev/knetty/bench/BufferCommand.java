@@ -45,18 +45,11 @@ final class BufferCommand implements Callable<Integer> {
       description = "Longest wait for every request to be waiting (default: 2m).")
   Duration fillTimeout;
 
-  @Option(names = "--app-jvm-args", description = "JVM options of the sample app.")
-  String appJvmArgs;
+  @CommandLine.Mixin JvmArgsOptions.App appJvmArgs;
 
-  @Option(
-      names = "--queue-proxy-jvm-args",
-      description = "JVM options of the queue-proxy (default: bin/knetty's sidecar settings).")
-  String queueProxyJvmArgs;
+  @CommandLine.Mixin JvmArgsOptions.QueueProxy queueProxyJvmArgs;
 
-  @Option(
-      names = "--activator-jvm-args",
-      description = "JVM options of the activator (default: the Helm chart's).")
-  String activatorJvmArgs;
+  @CommandLine.Mixin JvmArgsOptions.Activator activatorJvmArgs;
 
   BufferScenario scenario() {
     BufferScenario.Config d = BufferScenario.Config.defaults();
@@ -69,9 +62,9 @@ final class BufferCommand implements Callable<Integer> {
               h2c ? (connections == null ? Math.min(100, n) : connections) : n,
               fillTimeout == null ? d.fillTimeout() : fillTimeout,
               d.requestTimeout(),
-              ScenarioOptions.jvmArgs(appJvmArgs, d.appJvmArgs()),
-              ScenarioOptions.jvmArgs(queueProxyJvmArgs, d.queueProxyJvmArgs()),
-              ScenarioOptions.jvmArgs(activatorJvmArgs, d.activatorJvmArgs())));
+              appJvmArgs.or(d.appJvmArgs()),
+              queueProxyJvmArgs.or(d.queueProxyJvmArgs()),
+              activatorJvmArgs.or(d.activatorJvmArgs())));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }

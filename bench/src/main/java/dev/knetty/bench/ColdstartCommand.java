@@ -35,8 +35,7 @@ final class ColdstartCommand implements Callable<Integer> {
       description = "Revisions cold-starting at once, each N in turn (default: 1,5,25).")
   List<Integer> parallel;
 
-  @Option(names = "--app-jvm-args", description = "JVM options of the sample app.")
-  String appJvmArgs;
+  @CommandLine.Mixin JvmArgsOptions.App appJvmArgs;
 
   ColdStartScenario scenario() {
     ColdStartScenario.Config d = ColdStartScenario.Config.defaults(local.command());
@@ -46,7 +45,7 @@ final class ColdstartCommand implements Callable<Integer> {
               repetitions == null ? d.repetitions() : repetitions,
               parallel == null ? d.parallel() : parallel,
               d.localCommand(),
-              ScenarioOptions.jvmArgs(appJvmArgs, d.appJvmArgs()),
+              appJvmArgs.or(d.appJvmArgs()),
               d.scaleToZeroTimeout(),
               d.requestTimeout()));
     } catch (IllegalArgumentException e) {

@@ -1,12 +1,9 @@
 package dev.knetty.bench;
 
-import dev.knetty.bench.load.LoadSpec;
 import dev.knetty.bench.scenario.dataplane.DataplaneScenario;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
  * {@code knetty bench dataplane}: see {@link DataplaneScenario}. Options left out take {@link
@@ -27,69 +24,33 @@ final class DataplaneCommand implements Callable<Integer> {
 
   @CommandLine.Mixin ScenarioOptions options;
 
-  @Option(names = "--rate", description = "Requests per second.")
-  Double rate;
+  @CommandLine.Mixin OpenLoopOptions load;
 
-  @Option(
-      names = "--duration",
-      converter = GoDurations.Converter.class,
-      description = "Measured duration per target.")
-  Duration duration;
+  @CommandLine.Mixin PhaseOptions phase;
 
-  @Option(
-      names = "--warmup",
-      converter = GoDurations.Converter.class,
-      description = "Warm-up per target, not counted.")
-  Duration warmup;
+  @CommandLine.Mixin JvmArgsOptions.App appJvmArgs;
 
-  @Option(
-      names = "--sleep",
-      converter = GoDurations.Converter.class,
-      description = "Sleep per request: the latency floor (default 100ms).")
-  Duration sleep;
+  @CommandLine.Mixin JvmArgsOptions.QueueProxy queueProxyJvmArgs;
 
-  @Option(names = "--connections", description = "Keep-alive connections.")
-  Integer connections;
-
-  @Option(names = "--h2c", description = "HTTP/2 over cleartext with prior knowledge.")
-  boolean h2c;
-
-  @Option(
-      names = "--timeout",
-      converter = GoDurations.Converter.class,
-      description = "Request timeout.")
-  Duration timeout;
-
-  @Option(names = "--app-jvm-args", description = "JVM options of the sample app, space separated.")
-  String appJvmArgs;
-
-  @Option(
-      names = "--queue-proxy-jvm-args",
-      description = "JVM options of the queue-proxy (default: bin/knetty's sidecar settings).")
-  String queueProxyJvmArgs;
-
-  @Option(
-      names = "--activator-jvm-args",
-      description = "JVM options of the activator (default: the Helm chart's).")
-  String activatorJvmArgs;
+  @CommandLine.Mixin JvmArgsOptions.Activator activatorJvmArgs;
 
   DataplaneScenario scenario() {
     DataplaneScenario.Config d = DataplaneScenario.Config.defaults();
     try {
       return new DataplaneScenario(
           new DataplaneScenario.Config(
-              rate == null ? d.rate() : rate,
-              duration == null ? d.duration() : duration,
-              warmup == null ? d.warmup() : warmup,
-              sleep == null ? d.sleep() : sleep,
-              connections == null ? d.connections() : connections,
-              h2c ? LoadSpec.Protocol.H2C : d.protocol(),
-              timeout == null ? d.requestTimeout() : timeout,
+              load.rate(d.rate()),
+              phase.duration(d.duration()),
+              phase.warmup(d.warmup()),
+              load.sleep(d.sleep()),
+              load.connections(d.connections()),
+              load.protocol(d.protocol()),
+              phase.timeout(d.requestTimeout()),
               d.directMargin(),
               d.proxiedMargin(),
-              ScenarioOptions.jvmArgs(appJvmArgs, d.appJvmArgs()),
-              ScenarioOptions.jvmArgs(queueProxyJvmArgs, d.queueProxyJvmArgs()),
-              ScenarioOptions.jvmArgs(activatorJvmArgs, d.activatorJvmArgs())));
+              appJvmArgs.or(d.appJvmArgs()),
+              queueProxyJvmArgs.or(d.queueProxyJvmArgs()),
+              activatorJvmArgs.or(d.activatorJvmArgs())));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }

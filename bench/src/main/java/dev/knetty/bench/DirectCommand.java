@@ -1,6 +1,5 @@
 package dev.knetty.bench;
 
-import dev.knetty.bench.load.LoadSpec;
 import dev.knetty.bench.scenario.DirectScenario;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -26,38 +25,11 @@ final class DirectCommand implements Callable<Integer> {
 
   @CommandLine.Mixin ScenarioOptions options;
 
-  @Option(names = "--rate", description = "Requests per second.")
-  Double rate;
+  @CommandLine.Mixin OpenLoopOptions load;
 
-  @Option(
-      names = "--duration",
-      converter = GoDurations.Converter.class,
-      description = "Measured duration.")
-  Duration duration;
+  @CommandLine.Mixin PhaseOptions phase;
 
-  @Option(
-      names = "--warmup",
-      converter = GoDurations.Converter.class,
-      description = "Warm-up, not counted.")
-  Duration warmup;
-
-  @Option(
-      names = "--sleep",
-      converter = GoDurations.Converter.class,
-      description = "Sleep per request: the latency floor (default 100ms).")
-  Duration sleep;
-
-  @Option(names = "--connections", description = "Keep-alive connections.")
-  Integer connections;
-
-  @Option(names = "--h2c", description = "HTTP/2 over cleartext with prior knowledge.")
-  boolean h2c;
-
-  @Option(
-      names = "--timeout",
-      converter = GoDurations.Converter.class,
-      description = "Request timeout.")
-  Duration timeout;
+  @CommandLine.Mixin JvmArgsOptions.App appJvmArgs;
 
   @Option(
       names = "--p95-ceiling",
@@ -65,25 +37,20 @@ final class DirectCommand implements Callable<Integer> {
       description = "SLA: the largest acceptable p95 (default 105ms).")
   Duration p95Ceiling;
 
-  @Option(
-      names = "--app-jvm-args",
-      description = "JVM options of the sample app, space separated (default: -Xmx256m ...).")
-  String appJvmArgs;
-
   DirectScenario scenario() {
     DirectScenario.Config d = DirectScenario.Config.defaults();
     try {
       return new DirectScenario(
           new DirectScenario.Config(
-              rate == null ? d.rate() : rate,
-              duration == null ? d.duration() : duration,
-              warmup == null ? d.warmup() : warmup,
-              sleep == null ? d.sleep() : sleep,
-              connections == null ? d.connections() : connections,
-              h2c ? LoadSpec.Protocol.H2C : d.protocol(),
-              timeout == null ? d.requestTimeout() : timeout,
+              load.rate(d.rate()),
+              phase.duration(d.duration()),
+              phase.warmup(d.warmup()),
+              load.sleep(d.sleep()),
+              load.connections(d.connections()),
+              load.protocol(d.protocol()),
+              phase.timeout(d.requestTimeout()),
               p95Ceiling == null ? d.p95Ceiling() : p95Ceiling,
-              ScenarioOptions.jvmArgs(appJvmArgs, d.appJvmArgs())));
+              appJvmArgs.or(d.appJvmArgs())));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }

@@ -56,8 +56,7 @@ final class RampCommand implements Callable<Integer> {
   @Option(names = "--connections", description = "Keep-alive connections (default: 500).")
   Integer connections;
 
-  @Option(names = "--app-jvm-args", description = "JVM options of the sample app.")
-  String appJvmArgs;
+  @CommandLine.Mixin JvmArgsOptions.App appJvmArgs;
 
   RampScenario scenario() {
     RampScenario.Config d = RampScenario.Config.defaults(local.command());
@@ -72,7 +71,7 @@ final class RampCommand implements Callable<Integer> {
               connections == null ? d.connections() : connections,
               d.requestTimeout(),
               d.localCommand(),
-              ScenarioOptions.jvmArgs(appJvmArgs, d.appJvmArgs())));
+              appJvmArgs.or(d.appJvmArgs())));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }

@@ -2,7 +2,6 @@ package dev.knetty.bench;
 
 import dev.knetty.bench.scenario.throughput.ThroughputScenario;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,30 +41,12 @@ final class ThroughputCommand implements Callable<Integer> {
   Integer concurrency;
 
   @Option(
-      names = "--duration",
-      converter = GoDurations.Converter.class,
-      description = "Measured duration per target.")
-  Duration duration;
-
-  @Option(
-      names = "--warmup",
-      converter = GoDurations.Converter.class,
-      description = "Warm-up per target, not counted.")
-  Duration warmup;
-
-  @Option(
       names = "--proxy-threads",
       description = "Threads of every proxy (default: the queue-proxy's, min(2, cores)).")
   Integer proxyThreads;
 
   @Option(names = "--h2c-connections", description = "Connections of the h2c target.")
   Integer h2cConnections;
-
-  @Option(
-      names = "--timeout",
-      converter = GoDurations.Converter.class,
-      description = "Request timeout.")
-  Duration timeout;
 
   @Option(names = "--haproxy-bin", description = "The haproxy executable (default: on PATH).")
   Path haproxyBin;
@@ -76,13 +57,11 @@ final class ThroughputCommand implements Callable<Integer> {
   @Option(names = "--caddy-bin", description = "The caddy executable (default: on PATH).")
   Path caddyBin;
 
-  @Option(names = "--app-jvm-args", description = "JVM options of the sample app.")
-  String appJvmArgs;
+  @CommandLine.Mixin PhaseOptions phase;
 
-  @Option(
-      names = "--queue-proxy-jvm-args",
-      description = "JVM options of the queue-proxy (default: bin/knetty's sidecar settings).")
-  String queueProxyJvmArgs;
+  @CommandLine.Mixin JvmArgsOptions.App appJvmArgs;
+
+  @CommandLine.Mixin JvmArgsOptions.QueueProxy queueProxyJvmArgs;
 
   ThroughputScenario scenario() {
     ThroughputScenario.Config d = ThroughputScenario.Config.defaults();
@@ -102,14 +81,14 @@ final class ThroughputCommand implements Callable<Integer> {
           new ThroughputScenario.Config(
               targets == null ? d.targets() : targets,
               c,
-              duration == null ? d.duration() : duration,
-              warmup == null ? d.warmup() : warmup,
+              phase.duration(d.duration()),
+              phase.warmup(d.warmup()),
               proxyThreads == null ? d.threads() : proxyThreads,
               h2cConnections == null ? Math.min(d.h2cConnections(), c) : h2cConnections,
-              timeout == null ? d.requestTimeout() : timeout,
+              phase.timeout(d.requestTimeout()),
               binaries,
-              ScenarioOptions.jvmArgs(appJvmArgs, d.appJvmArgs()),
-              ScenarioOptions.jvmArgs(queueProxyJvmArgs, d.queueProxyJvmArgs())));
+              appJvmArgs.or(d.appJvmArgs()),
+              queueProxyJvmArgs.or(d.queueProxyJvmArgs())));
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }

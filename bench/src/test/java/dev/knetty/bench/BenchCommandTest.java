@@ -93,6 +93,36 @@ class BenchCommandTest {
     assertThat(err.toString()).contains("pid 2147483647: cannot read");
   }
 
+  /** The shared option mixins give each scenario exactly its own options. */
+  @Test
+  void scenarioCommandsOfferExactlyTheirOptions() {
+    String[] openLoop = {"--rate=", "--sleep=", "--connections=", "--h2c"};
+    String[] phase = {"--duration=", "--warmup=", "--timeout="};
+    assertThat(help("direct"))
+        .contains(openLoop)
+        .contains(phase)
+        .contains("--app-jvm-args=", "--p95-ceiling=")
+        .doesNotContain("--queue-proxy-jvm-args", "--activator-jvm-args");
+    assertThat(help("dataplane"))
+        .contains(openLoop)
+        .contains(phase)
+        .contains("--app-jvm-args=", "--queue-proxy-jvm-args=", "--activator-jvm-args=");
+    assertThat(help("throughput"))
+        .contains(phase)
+        .contains("--concurrency=", "--app-jvm-args=", "--queue-proxy-jvm-args=")
+        .doesNotContain("--rate=", "--sleep=", "--activator-jvm-args");
+    assertThat(help("buffer"))
+        .contains("--h2c", "--connections=", "--app-jvm-args=", "--activator-jvm-args=")
+        .doesNotContain("--rate=", "--duration=", "--warmup=");
+    assertThat(help("ramp")).contains("--app-jvm-args=").doesNotContain("--queue-proxy-jvm-args");
+  }
+
+  private String help(String command) {
+    out.getBuffer().setLength(0);
+    assertThat(bench(command, "--help")).isZero();
+    return out.toString();
+  }
+
   /** The direct scenario end to end for about a second: child app, load, reports, cleanup. */
   @Test
   void directScenarioSmoke(@TempDir Path dir) throws Exception {
