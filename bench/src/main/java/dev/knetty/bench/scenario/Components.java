@@ -3,6 +3,7 @@ package dev.knetty.bench.scenario;
 import dev.knetty.bench.sampleapp.SampleApp;
 import dev.knetty.bench.sampleapp.SampleAppCommand;
 import dev.knetty.queueproxy.QueueProxyCommand;
+import dev.knetty.queueproxy.SidecarJvmOptions;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -29,20 +30,8 @@ import java.util.regex.Pattern;
  */
 public final class Components {
 
-  /** The sidecar JVM settings of {@code bin/knetty queue-proxy} (keep the two in step). */
-  public static final List<String> QUEUE_PROXY_JVM =
-      List.of(
-          "-XX:+UseSerialGC",
-          "-Xms8m",
-          "-Xmx64m",
-          "-Xss256k",
-          "-XX:MaxDirectMemorySize=32m",
-          "-XX:MaxMetaspaceSize=64m",
-          "-XX:ReservedCodeCacheSize=32m",
-          "-XX:TieredStopAtLevel=1",
-          "-XX:+UseCompressedOops",
-          "-XX:-UsePerfData",
-          "-XX:+ExitOnOutOfMemoryError");
+  /** The sidecar JVM settings of {@code bin/knetty queue-proxy}. */
+  public static final List<String> QUEUE_PROXY_JVM = SidecarJvmOptions.OPTIONS;
 
   /** The activator as the Helm chart runs it: heap 75% of its 1 GiB limit, the default GC. */
   public static final List<String> ACTIVATOR_JVM =

@@ -1,6 +1,7 @@
 package dev.knetty.dist.local;
 
 import dev.knetty.common.config.RevisionSettings;
+import dev.knetty.queueproxy.SidecarJvmOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,23 +36,11 @@ final class PodLauncher {
   static final String QUEUE_PROXY_JAVA_OPTS_ENV = "KNETTY_QUEUE_PROXY_JAVA_OPTS";
 
   /**
-   * The queue-proxy's JVM options: those of {@code bin/knetty queue-proxy} (a small heap, Serial
-   * GC, C1 only, bounded native memory), which passes its own, with its class-data-sharing archive
-   * when there is one, through {@value #QUEUE_PROXY_JAVA_OPTS_ENV}.
+   * The queue-proxy's JVM options: those of {@code bin/knetty queue-proxy}, which passes its own,
+   * with its class-data-sharing archive when there is one, through {@value
+   * #QUEUE_PROXY_JAVA_OPTS_ENV}.
    */
-  static final List<String> SIDECAR_JVM_OPTIONS =
-      List.of(
-          "-XX:+UseSerialGC",
-          "-Xms8m",
-          "-Xmx64m",
-          "-Xss256k",
-          "-XX:MaxDirectMemorySize=32m",
-          "-XX:MaxMetaspaceSize=64m",
-          "-XX:ReservedCodeCacheSize=32m",
-          "-XX:TieredStopAtLevel=1",
-          "-XX:+UseCompressedOops",
-          "-XX:-UsePerfData",
-          "-XX:+ExitOnOutOfMemoryError");
+  static final List<String> SIDECAR_JVM_OPTIONS = SidecarJvmOptions.OPTIONS;
 
   /**
    * After SIGTERM the queue-proxy serves until no request came for this long. The pod left the
